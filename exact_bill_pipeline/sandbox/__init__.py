@@ -1,0 +1,1 @@
+"""Local, faithful stand-ins for the Exact Online and BILL APIs, for tests, demos and benchmarks."""

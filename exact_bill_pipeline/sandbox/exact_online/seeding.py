@@ -1,0 +1,145 @@
+"""Turns the shared seeded firm into the records of the Exact division the sandbox serves."""
+
+from __future__ import annotations
+
+import random
+import uuid
+
+from exact_bill_pipeline.sandbox.exact_online.edm import DAY_MS, date_ms
+from exact_bill_pipeline.sandbox.exact_online.postings import GL_TYPES, PURCHASE_JOURNAL, LineRefs, Postings
+from exact_bill_pipeline.sandbox.exact_online.store import DivisionStore
+from exact_bill_pipeline.sandbox.seed import CURRENCY, Firm, PurchaseOrderSeed, exact_supplier_code
+from exact_bill_pipeline.sandbox.settings import SandboxSettings
+
+
+def seed_division(store: DivisionStore, postings: Postings, settings: SandboxSettings, firm: Firm) -> None:
+    setup_ms = firm.history_start_ms - 400 * DAY_MS
+    rng = random.Random(f"exact-sandbox:{settings.seed}")
+    _gl_accounts(store, firm, setup_ms)
+    _cost_centers(store, firm, setup_ms)
+    _journals(store, firm, setup_ms, rng)
+    for period in firm.financial_periods:
+        store.insert("FinancialPeriods", {"ID": period.id, "FinYear": period.year, "FinPeriod": period.period,
+                                          "StartDate": date_ms(period.start), "EndDate": date_ms(period.end)},
+                     setup_ms)
+    _relations(store, postings, settings, firm, setup_ms, rng)
+    for order in firm.purchase_orders:
+        _purchase_order(store, order, rng)
+    _historic_entries(store, postings, firm)
+
+
+def _gl_accounts(store: DivisionStore, firm: Firm, setup_ms: int) -> None:
+    for seed in firm.gl_accounts:
+        # The duplicates came with a later migration (seed.DUPLICATED_CODES); Exact serves them as they are.
+        created = setup_ms if seed.duplicate_of is None else firm.history_start_ms - 100 * DAY_MS
+        store.insert("GLAccounts", {
+            "ID": seed.id, "Code": seed.code, "Description": seed.description, "Type": seed.type,
+            "TypeDescription": GL_TYPES.get(seed.type), "BalanceType": seed.balance_type,
+            "BalanceSide": seed.balance_side, "IsBlocked": seed.blocked, "UseCostcenter": seed.use_costcenter,
+            "UseCostunit": 0, "Matching": seed.type in {20, 22}, "Compress": False, "RevalueCurrency": False,
+            "AllowCostsInSales": 0, "ExcludeVATListing": 0, "SearchCode": seed.code,
+        }, created)
+
+
+def _cost_centers(store: DivisionStore, firm: Firm, setup_ms: int) -> None:
+    for center in firm.cost_centers:
+        store.insert("Costcenters", {
+            "ID": center.id, "Code": center.code, "Description": center.description,
+            "Active": center.end_date is None, "EndDate": date_ms(center.end_date) if center.end_date else None,
+        }, setup_ms)
+    for unit in firm.cost_units:
+        store.insert("Costunits", {"ID": unit.id, "Code": unit.code, "Description": unit.description,
+                                   "EndDate": None}, setup_ms)
+
+
+def _journals(store: DivisionStore, firm: Firm, setup_ms: int, rng: random.Random) -> None:
+    for journal in firm.journals:
+        gl = next((r for r in store.find("GLAccounts", "Code", journal.gl_account_code)), None)
+        bank = journal.type == 12
+        store.insert("Journals", {
+            "ID": journal.id, "Code": journal.code, "Description": journal.description, "Type": journal.type,
+            "Currency": CURRENCY, "CurrencyDescription": "US Dollar", "AllowVAT": False,
+            "AllowVariableCurrency": False, "AllowVariableExchangeRate": False, "AutoSave": False,
+            "IsBlocked": False, "GLAccount": gl and gl["ID"], "GLAccountCode": gl and gl["Code"],
+            "GLAccountDescription": gl and gl["Description"], "GLAccountType": gl and gl["Type"],
+            "BankAccountID": _uuid(rng) if bank else None,
+            "BankAccountDescription": "Operating account" if bank else None,
+            "BankName": "Harbor Community Bank" if bank else None,
+        }, setup_ms)
+
+
+def _relations(
+    store: DivisionStore, postings: Postings, settings: SandboxSettings, firm: Firm, setup_ms: int,
+    rng: random.Random,
+) -> None:
+    ap = postings.ap_account()
+    for relation in firm.relations:
+        terms = firm.vendors[relation.vendor_index].payment_terms_days if relation.vendor_index is not None else 30
+        store.insert("Accounts", {
+            "ID": relation.id, "Code": exact_supplier_code(relation.code), "Name": relation.name,
+            "IsSupplier": relation.is_supplier, "IsSales": relation.is_customer,
+            "Status": "C" if relation.is_customer else None, "Blocked": relation.blocked,
+            "VATNumber": relation.vat_number, "Email": relation.email, "City": relation.city, "Country": "US",
+            "CountryName": "United States", "Type": "A", "Language": "EN",
+            "PurchaseCurrency": CURRENCY if relation.is_supplier else None,
+            "GLAP": ap["ID"] if relation.is_supplier else None,
+            "PaymentConditionPurchase": f"{terms:02d}" if relation.is_supplier else None,
+        }, setup_ms)
+    first_code = max(r.code for r in firm.relations) + 1
+    for n in range(settings.exact.extra_relations):
+        name = f"Sandbox Customer {n + 1:05d}"
+        store.insert("Accounts", {
+            "ID": _uuid(rng), "Code": exact_supplier_code(first_code + n), "Name": name, "IsSupplier": False,
+            "IsSales": True, "Status": "C", "Blocked": False, "City": "Portland", "Country": "US",
+            "CountryName": "United States", "Type": "A", "Email": f"ap@customer{n + 1:05d}.example",
+        }, setup_ms)
+
+
+def _purchase_order(store: DivisionStore, order: PurchaseOrderSeed, rng: random.Random) -> None:
+    supplier = store.get("Accounts", order.supplier_id) or {}
+    total = round(sum(qty * price for _d, qty, price in order.lines), 2)
+    order_ms = date_ms(order.order_date)
+    header = {
+        "PurchaseOrderID": order.id, "OrderNumber": order.number, "Supplier": order.supplier_id,
+        "SupplierCode": supplier.get("Code"), "SupplierName": supplier.get("Name"), "OrderDate": order_ms,
+        "ReceiptDate": date_ms(order.receipt_date), "Description": order.description, "YourRef": order.your_ref,
+        "OrderStatus": order.status, "ReceiptStatus": order.status, "InvoiceStatus": 10, "ApprovalStatus": 2,
+        "ApprovalStatusDescription": "Approved", "Currency": CURRENCY, "AmountFC": total, "AmountDC": total,
+        "AmountFCExclVat": total, "VATAmount": 0.0, "Source": 1, "PurchaseOrderLineCount": len(order.lines),
+        "DropShipment": False, "ExchangeRate": 1.0,
+    }
+    store.insert("PurchaseOrders", header, order_ms)
+    store.insert("PurchaseOrderSyncRows", {**header, "ID": order.id, "LineNumber": 0}, order_ms)
+    received = {10: 0.0, 20: 0.5, 30: 1.0, 40: 0.0}[order.status]
+    for number, (description, quantity, price) in enumerate(order.lines, start=1):
+        item = _uuid(rng)
+        line = {
+            "ID": _uuid(rng), "PurchaseOrderID": order.id, "LineNumber": number, "Item": item,
+            "ItemCode": f"ITEM-{order.number}-{number}", "ItemDescription": description, "Description": description,
+            "QuantityInPurchaseUnits": quantity, "Quantity": quantity, "UnitPrice": price, "NetPrice": price,
+            "AmountFC": round(quantity * price, 2), "AmountDC": round(quantity * price, 2), "VATAmount": 0.0,
+            "ReceiptDate": header["ReceiptDate"], "ReceivedQuantity": round(quantity * received, 2),
+            "InvoicedQuantity": 0.0, "Unit": "pc", "UnitDescription": "Piece", "Discount": 0.0, "Rebill": False,
+        }
+        store.insert("PurchaseOrderLines", line, order_ms)
+        store.insert("PurchaseOrderSyncRows", {**header, **line}, order_ms)
+
+
+def _historic_entries(store: DivisionStore, postings: Postings, firm: Firm) -> None:
+    journal = next(r for r in store.table("Journals").rows.values() if r["Type"] == PURCHASE_JOURNAL)
+    for seed in firm.historic_entries:
+        supplier = store.get("Accounts", seed.supplier_id)
+        gl = next(r for r in store.find("GLAccounts", "Code", seed.gl_code) if not r.get("IsBlocked"))
+        entry_ms = date_ms(seed.entry_date)
+        period = store.period_of(entry_ms)
+        if supplier is None or period is None:
+            continue
+        values = {"EntryID": seed.id, "YourRef": seed.your_ref, "Description": seed.description}
+        line = {"GLAccount": gl["ID"], "AmountFC": seed.amount, "CostCenter": seed.cost_center}
+        center = next(iter(store.find("Costcenters", "Code", seed.cost_center)), None)
+        postings.book_purchase_entry(values, [line], [LineRefs(gl, center, None)], journal, supplier, period,
+                                     entry_ms, status=50, at_ms=entry_ms + 9 * 3_600_000)
+
+
+def _uuid(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))

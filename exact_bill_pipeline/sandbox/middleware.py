@@ -1,0 +1,106 @@
+"""ASGI middleware shared by both sandboxes: counting calls, firing fault switches, adding latency."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from starlette.responses import Response
+
+from exact_bill_pipeline.sandbox.counters import Counters
+from exact_bill_pipeline.sandbox.faults import FaultBook, FaultRule
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+CONTROL_PREFIX = "/_sandbox"
+
+
+class DroppedResponse(Exception):
+    """Raised after a committed request to cut the connection mid-response (the lost-response fault)."""
+
+
+def is_control_path(path: str) -> bool:
+    return path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/")
+
+
+class SandboxMiddleware:
+    """Counts every API call by endpoint and status, and applies the fault switches before the app."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        faults: FaultBook,
+        counters: Counters,
+        endpoint_name: Callable[[str, str], str],
+        error_response: Callable[[int], Response],
+        rate_limited_response: Callable[[], Response],
+    ) -> None:
+        self.app = app
+        self.faults = faults
+        self.counters = counters
+        self.endpoint_name = endpoint_name
+        self.error_response = error_response
+        self.rate_limited_response = rate_limited_response
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or is_control_path(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        endpoint = self.endpoint_name(scope["method"], scope["path"])
+
+        async def counting_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                self.counters.record(endpoint, message["status"])
+            await send(message)
+
+        fault = self.faults.take(scope["method"], scope["path"])
+        if fault is None:
+            await self.app(scope, receive, counting_send)
+        else:
+            await self._with_fault(fault, scope, receive, counting_send)
+
+    async def _with_fault(self, fault: FaultRule, scope: Scope, receive: Receive, send: Send) -> None:
+        if fault.kind == "error":
+            await self.error_response(fault.status)(scope, receive, send)
+        elif fault.kind == "rate_limit":
+            await self.rate_limited_response()(scope, receive, send)
+        elif fault.kind == "delay":
+            await asyncio.sleep(fault.seconds)
+            await self.app(scope, receive, send)
+        else:
+            messages: list[Message] = []
+
+            async def buffer(message: Message) -> None:
+                messages.append(message)
+
+            await self.app(scope, receive, buffer)
+            if fault.kind == "slow_response":
+                await asyncio.sleep(fault.seconds)
+                for message in messages:
+                    await send(message)
+                return
+            # drop_response: the request is committed; announce the body, send part of it, then cut.
+            start = next(m for m in messages if m["type"] == "http.response.start")
+            body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
+            await send(start)
+            await send({"type": "http.response.body", "body": body[: max(len(body) // 2, 0)], "more_body": True})
+            raise DroppedResponse("sandbox fault: response dropped after the request was committed")
+
+
+class LatencyMiddleware:
+    """Keeps each API request in flight a little longer, so concurrency limits and timeouts can bite."""
+
+    def __init__(self, app: ASGIApp, *, latency_ms: int) -> None:
+        self.app = app
+        self.latency = latency_ms / 1000
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.latency and scope["type"] == "http" and not is_control_path(scope["path"]):
+            await asyncio.sleep(self.latency)
+        await self.app(scope, receive, send)
