@@ -5,13 +5,29 @@ from __future__ import annotations
 import click
 
 from exact_bill_pipeline.cli.demo import demo
+from exact_bill_pipeline.cli.keys import keys
 from exact_bill_pipeline.cli.sandbox import sandbox
+from exact_bill_pipeline.cli.state import state
+from exact_bill_pipeline.state.db import StateStoreError
+from exact_bill_pipeline.state.vault import VaultError
+
+USER_ERRORS: tuple[type[Exception], ...] = (VaultError, StateStoreError)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class FriendlyGroup(click.Group):
+    """Shows the connector's own errors as one clear line instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except USER_ERRORS as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=FriendlyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Keep Exact Online (general ledger) and BILL (accounts payable) in sync."""
 
 
-for command in (demo, sandbox):
+for command in (demo, sandbox, keys, state):
     main.add_command(command)

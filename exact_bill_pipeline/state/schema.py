@@ -1,0 +1,199 @@
+"""The state database's tables, as SQLAlchemy Core metadata; Alembic migrations create them."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+# One row per secret (an Exact token pair, a BILL session, a webhook security key). Only ciphertext is
+# stored; the row is also the lock that makes Exact's token refresh single-flight across processes.
+credentials = sa.Table(
+    "credentials",
+    metadata,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("ciphertext", sa.Text, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# API calls spent per system and scope (an Exact division, a BILL organization), shared by every run.
+call_budget = sa.Table(
+    "call_budget",
+    metadata,
+    sa.Column("scope", sa.String(200), primary_key=True),
+    sa.Column("day", sa.String(10), nullable=False),
+    sa.Column("day_calls", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("minute_start", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("minute_calls", sa.Integer, nullable=False, server_default="0"),
+    # What the server last said, which wins over our own count when it is lower.
+    sa.Column("server_day_remaining", sa.Integer, nullable=True),
+    sa.Column("server_day_reset_ms", sa.BigInteger, nullable=True),
+    sa.Column("server_minute_remaining", sa.Integer, nullable=True),
+    sa.Column("server_minute_reset_ms", sa.BigInteger, nullable=True),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Where each incremental read left off: Exact sync Timestamps, BILL updatedTime cursors.
+sync_cursors = sa.Table(
+    "sync_cursors",
+    metadata,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Exact reference data as last read, deduplicated.
+exact_gl_accounts = sa.Table(
+    "exact_gl_accounts",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("code", sa.String(40), nullable=False, index=True),
+    sa.Column("description", sa.Text, nullable=True),
+    sa.Column("type", sa.Integer, nullable=True),
+    sa.Column("balance_type", sa.String(1), nullable=True),
+    sa.Column("is_blocked", sa.Boolean, nullable=False),
+    sa.Column("use_costcenter", sa.Integer, nullable=True),
+    sa.Column("row_timestamp", sa.BigInteger, nullable=True),
+    sa.Column("synced_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+exact_cost_centers = sa.Table(
+    "exact_cost_centers",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("code", sa.String(40), nullable=False, index=True),
+    sa.Column("description", sa.Text, nullable=True),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("synced_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+exact_suppliers = sa.Table(
+    "exact_suppliers",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("code", sa.String(40), nullable=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("vat_number", sa.String(60), nullable=True),
+    sa.Column("email", sa.String(320), nullable=True),
+    sa.Column("is_supplier", sa.Boolean, nullable=False),
+    sa.Column("blocked", sa.Boolean, nullable=False),
+    sa.Column("row_timestamp", sa.BigInteger, nullable=True),
+    sa.Column("synced_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Which BILL record maps to which Exact record; rewritten by the account_mapping asset.
+account_mapping = sa.Table(
+    "account_mapping",
+    metadata,
+    sa.Column("kind", sa.String(20), primary_key=True),
+    sa.Column("bill_id", sa.String(40), primary_key=True),
+    sa.Column("bill_label", sa.Text, nullable=False),
+    sa.Column("exact_id", sa.String(36), nullable=True),
+    sa.Column("exact_code", sa.String(40), nullable=True),
+    sa.Column("source", sa.String(20), nullable=True),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# A person's mapping decisions (CLI or CSV); they win over matching by code or name.
+mapping_overrides = sa.Table(
+    "mapping_overrides",
+    metadata,
+    sa.Column("kind", sa.String(20), primary_key=True),
+    sa.Column("bill_key", sa.String(80), primary_key=True),
+    sa.Column("exact_code", sa.String(40), nullable=False),
+    sa.Column("note", sa.Text, nullable=True),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# How each BILL vendor was matched to an Exact supplier (or why it was not).
+vendor_matches = sa.Table(
+    "vendor_matches",
+    metadata,
+    sa.Column("vendor_id", sa.String(40), primary_key=True),
+    sa.Column("vendor_name", sa.Text, nullable=False),
+    sa.Column("outcome", sa.String(20), nullable=False),
+    sa.Column("method", sa.String(20), nullable=True),
+    sa.Column("supplier_id", sa.String(36), nullable=True),
+    sa.Column("candidates", sa.Text, nullable=True),
+    sa.Column("tried", sa.Text, nullable=True),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# The last snapshot read of each BILL bill and payment.
+bill_snapshots = sa.Table(
+    "bill_snapshots",
+    metadata,
+    sa.Column("source_kind", sa.String(20), primary_key=True),
+    sa.Column("source_id", sa.String(40), primary_key=True),
+    sa.Column("partition_date", sa.String(10), nullable=False, index=True),
+    sa.Column("amount", sa.Numeric(18, 2), nullable=False),
+    sa.Column("status", sa.String(40), nullable=True),
+    sa.Column("archived", sa.Boolean, nullable=False),
+    sa.Column("updated_time", sa.String(40), nullable=True),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("snapshot", sa.Text, nullable=False),
+    sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# The exactly-once ledger: intent before the POST, Exact's EntryID after it.
+posting_ledger = sa.Table(
+    "posting_ledger",
+    metadata,
+    sa.Column("source_kind", sa.String(20), primary_key=True),
+    sa.Column("source_id", sa.String(40), primary_key=True),
+    sa.Column("partition_date", sa.String(10), nullable=False, index=True),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("exact_entry_id", sa.String(36), nullable=True, unique=True),
+    sa.Column("entry_number", sa.Integer, nullable=True),
+    sa.Column("journal", sa.String(20), nullable=False),
+    sa.Column("supplier_id", sa.String(36), nullable=True),
+    sa.Column("lookup_ref", sa.String(200), nullable=True),
+    sa.Column("amount", sa.Numeric(18, 2), nullable=False),
+    # What was posted, to show the difference when the source changes afterwards.
+    sa.Column("posted_content", sa.Text, nullable=True),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("run_id", sa.String(64), nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# What could not be posted, why, and what happened to it since.
+failure_queue = sa.Table(
+    "failure_queue",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("source_kind", sa.String(20), nullable=False),
+    sa.Column("source_id", sa.String(40), nullable=False),
+    sa.Column("partition_date", sa.String(10), nullable=False, index=True),
+    sa.Column("reason_code", sa.String(40), nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("exact_message", sa.Text, nullable=True),
+    sa.Column("snapshot", sa.Text, nullable=False),
+    sa.Column("tried", sa.Text, nullable=True),
+    sa.Column("status", sa.String(20), nullable=False, index=True),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("first_seen", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_seen", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("note", sa.Text, nullable=True),
+    sa.UniqueConstraint("source_kind", "source_id", name="uq_failure_queue_source"),
+)
+
+# Append-only: every state change of a bill, a mapping row or a queue item, with who, when, before, after.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("entity_kind", sa.String(40), nullable=False),
+    sa.Column("entity_id", sa.String(80), nullable=False),
+    sa.Column("action", sa.String(40), nullable=False),
+    sa.Column("before", sa.Text, nullable=True),
+    sa.Column("after", sa.Text, nullable=True),
+    sa.Index("ix_audit_log_entity", "entity_kind", "entity_id"),
+)
