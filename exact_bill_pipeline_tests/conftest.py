@@ -36,6 +36,8 @@ def make_sandboxes() -> Iterator[Callable[..., RunningSandboxes]]:
     started: list[SandboxServers] = []
 
     def make(settings: SandboxSettings | None = None, **kwargs: Any) -> RunningSandboxes:
+        if settings is not None and kwargs:
+            raise TypeError("pass either settings or sandbox_settings() keywords, not both")
         servers = SandboxServers(settings or sandbox_settings(**kwargs))
         started.append(servers)
         return servers.start()

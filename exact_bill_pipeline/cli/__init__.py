@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import click
 
+from exact_bill_pipeline.cli.auth import auth
 from exact_bill_pipeline.cli.demo import demo
 from exact_bill_pipeline.cli.keys import keys
 from exact_bill_pipeline.cli.sandbox import sandbox
 from exact_bill_pipeline.cli.state import state
 from exact_bill_pipeline.state.db import StateStoreError
 from exact_bill_pipeline.state.vault import VaultError
+from exact_bill_pipeline.transport.errors import ApiError, BudgetExhausted
 
-USER_ERRORS: tuple[type[Exception], ...] = (VaultError, StateStoreError)
+USER_ERRORS: tuple[type[Exception], ...] = (VaultError, StateStoreError, ApiError, BudgetExhausted)
 
 
 class FriendlyGroup(click.Group):
@@ -29,5 +31,5 @@ def main() -> None:
     """Keep Exact Online (general ledger) and BILL (accounts payable) in sync."""
 
 
-for command in (demo, sandbox, keys, state):
+for command in (demo, sandbox, auth, keys, state):
     main.add_command(command)

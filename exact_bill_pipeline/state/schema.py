@@ -17,13 +17,14 @@ credentials = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 
-# API calls spent per system and scope (an Exact division, a BILL organization), shared by every run.
+# API calls spent per scope (an Exact division's day, a BILL organization's logins in an hour) and
+# period key (the day or the hour), shared by every run.
 call_budget = sa.Table(
     "call_budget",
     metadata,
     sa.Column("scope", sa.String(200), primary_key=True),
-    sa.Column("day", sa.String(10), nullable=False),
-    sa.Column("day_calls", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("period", sa.String(20), nullable=False),
+    sa.Column("period_calls", sa.Integer, nullable=False, server_default="0"),
     sa.Column("minute_start", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("minute_calls", sa.Integer, nullable=False, server_default="0"),
     # What the server last said, which wins over our own count when it is lower.

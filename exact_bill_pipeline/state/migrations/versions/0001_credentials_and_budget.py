@@ -24,8 +24,8 @@ def upgrade() -> None:
     op.create_table(
         "call_budget",
         sa.Column("scope", sa.String(200), primary_key=True),
-        sa.Column("day", sa.String(10), nullable=False),
-        sa.Column("day_calls", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("period", sa.String(20), nullable=False),
+        sa.Column("period_calls", sa.Integer, nullable=False, server_default="0"),
         sa.Column("minute_start", sa.BigInteger, nullable=False, server_default="0"),
         sa.Column("minute_calls", sa.Integer, nullable=False, server_default="0"),
         sa.Column("server_day_remaining", sa.Integer, nullable=True),

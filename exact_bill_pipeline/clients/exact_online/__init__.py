@@ -1,0 +1,1 @@
+"""The Exact Online client: OAuth with single-flight refresh, OData paging, typed records."""

@@ -1,0 +1,147 @@
+"""Typed records of the Exact Online entities the pipeline reads and writes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from exact_bill_pipeline.clients.exact_online.odata import parse_date
+
+ODataDate = Annotated[datetime | None, BeforeValidator(parse_date)]
+
+
+class ExactRecord(BaseModel):
+    """A row as Exact returns it; unknown fields are ignored, names follow Exact's PascalCase aliases."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore", frozen=True)
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> ExactRecord:
+        return cls.model_validate(row)
+
+
+class Me(ExactRecord):
+    user_id: UUID = Field(alias="UserID")
+    current_division: int = Field(alias="CurrentDivision")
+    full_name: str | None = Field(default=None, alias="FullName")
+    user_name: str | None = Field(default=None, alias="UserName")
+    division_customer_name: str | None = Field(default=None, alias="DivisionCustomerName")
+
+
+class GLAccount(ExactRecord):
+    id: UUID = Field(alias="ID")
+    code: str = Field(alias="Code")
+    description: str | None = Field(default=None, alias="Description")
+    type: int | None = Field(default=None, alias="Type")
+    balance_type: str | None = Field(default=None, alias="BalanceType")
+    balance_side: str | None = Field(default=None, alias="BalanceSide")
+    is_blocked: bool = Field(default=False, alias="IsBlocked")
+    use_costcenter: int | None = Field(default=None, alias="UseCostcenter")
+    modified: ODataDate = Field(default=None, alias="Modified")
+    timestamp: int | None = Field(default=None, alias="Timestamp")
+
+
+class CostCenter(ExactRecord):
+    id: UUID = Field(alias="ID")
+    code: str = Field(alias="Code")
+    description: str | None = Field(default=None, alias="Description")
+    end_date: ODataDate = Field(default=None, alias="EndDate")
+    modified: ODataDate = Field(default=None, alias="Modified")
+
+
+class CostUnit(CostCenter):
+    pass
+
+
+class Journal(ExactRecord):
+    id: UUID = Field(alias="ID")
+    code: str = Field(alias="Code")
+    description: str | None = Field(default=None, alias="Description")
+    type: int | None = Field(default=None, alias="Type")
+    gl_account: UUID | None = Field(default=None, alias="GLAccount")
+
+
+class FinancialPeriod(ExactRecord):
+    id: UUID = Field(alias="ID")
+    year: int = Field(alias="FinYear")
+    period: int = Field(alias="FinPeriod")
+    start_date: ODataDate = Field(default=None, alias="StartDate")
+    end_date: ODataDate = Field(default=None, alias="EndDate")
+
+
+class Account(ExactRecord):
+    """A crm Account: a supplier when ``is_supplier``."""
+
+    id: UUID = Field(alias="ID")
+    code: str | None = Field(default=None, alias="Code")
+    name: str = Field(alias="Name")
+    is_supplier: bool = Field(default=False, alias="IsSupplier")
+    blocked: bool = Field(default=False, alias="Blocked")
+    vat_number: str | None = Field(default=None, alias="VATNumber")
+    email: str | None = Field(default=None, alias="Email")
+    modified: ODataDate = Field(default=None, alias="Modified")
+    timestamp: int | None = Field(default=None, alias="Timestamp")
+
+
+class PurchaseEntry(ExactRecord):
+    entry_id: UUID = Field(alias="EntryID")
+    entry_number: int | None = Field(default=None, alias="EntryNumber")
+    journal: str | None = Field(default=None, alias="Journal")
+    supplier: UUID | None = Field(default=None, alias="Supplier")
+    your_ref: str | None = Field(default=None, alias="YourRef")
+    description: str | None = Field(default=None, alias="Description")
+    entry_date: ODataDate = Field(default=None, alias="EntryDate")
+    amount_fc: float | None = Field(default=None, alias="AmountFC")
+
+
+class JournalEntry(ExactRecord):
+    """A general journal entry or a bank entry, which share their header fields."""
+
+    entry_id: UUID = Field(alias="EntryID")
+    entry_number: int | None = Field(default=None, alias="EntryNumber")
+    journal_code: str | None = Field(default=None, alias="JournalCode")
+    financial_year: int | None = Field(default=None, alias="FinancialYear")
+    financial_period: int | None = Field(default=None, alias="FinancialPeriod")
+
+
+class TransactionLine(ExactRecord):
+    id: UUID = Field(alias="ID")
+    entry_id: UUID | None = Field(default=None, alias="EntryID")
+    entry_number: int | None = Field(default=None, alias="EntryNumber")
+    line_number: int | None = Field(default=None, alias="LineNumber")
+    journal_code: str | None = Field(default=None, alias="JournalCode")
+    gl_account_code: str | None = Field(default=None, alias="GLAccountCode")
+    amount_dc: float | None = Field(default=None, alias="AmountDC")
+    cost_center: str | None = Field(default=None, alias="CostCenter")
+    account: UUID | None = Field(default=None, alias="Account")
+    your_ref: str | None = Field(default=None, alias="YourRef")
+    description: str | None = Field(default=None, alias="Description")
+    date: ODataDate = Field(default=None, alias="Date")
+    timestamp: int | None = Field(default=None, alias="Timestamp")
+
+
+class PurchaseOrder(ExactRecord):
+    id: UUID = Field(alias="PurchaseOrderID")
+    order_number: int | None = Field(default=None, alias="OrderNumber")
+    supplier: UUID | None = Field(default=None, alias="Supplier")
+    order_date: ODataDate = Field(default=None, alias="OrderDate")
+    description: str | None = Field(default=None, alias="Description")
+    your_ref: str | None = Field(default=None, alias="YourRef")
+    order_status: int | None = Field(default=None, alias="OrderStatus")
+    amount_fc: float | None = Field(default=None, alias="AmountFC")
+
+
+class Deleted(ExactRecord):
+    timestamp: int = Field(alias="Timestamp")
+    entity_key: UUID = Field(alias="EntityKey")
+    entity_type: int = Field(alias="EntityType")
+    deleted_date: ODataDate = Field(default=None, alias="DeletedDate")
+
+
+class WebhookSubscription(ExactRecord):
+    id: UUID = Field(alias="ID")
+    callback_url: str = Field(alias="CallbackURL")
+    topic: str = Field(alias="Topic")
