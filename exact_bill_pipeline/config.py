@@ -31,7 +31,11 @@ EXACT_SETTINGS: dict[str, Setting] = {
                              help="app registration's client secret"),
     "redirect_uri": Setting("EXACT_REDIRECT_URI", _exact.redirect_uri, help="registered redirect URI"),
     "division": Setting("EXACT_DIVISION", str(_exact.division), help="division (administration) number"),
+    "daily_call_limit": Setting("EXACT_DAILY_CALL_LIMIT", str(_exact.daily_limit), help="API calls a day"),
+    "minutely_call_limit": Setting("EXACT_MINUTELY_CALL_LIMIT", str(_exact.minutely_limit), help="API calls a minute"),
+    "posting_reserve": Setting("EXACT_POSTING_RESERVE", "250", help="daily calls kept for postings"),
 }
+NUMERIC = frozenset({"division", "daily_call_limit", "minutely_call_limit", "posting_reserve"})
 BILL_SETTINGS: dict[str, Setting] = {
     "api_url": Setting("BILL_API_URL", f"{SANDBOX_BILL_URL}/connect", help="BILL API base URL"),
     "events_url": Setting("BILL_EVENTS_URL", f"{SANDBOX_BILL_URL}/connect-events", help="BILL connect-events URL"),
@@ -51,11 +55,20 @@ def _resource_value(setting: Setting) -> str | dg.EnvVar:
     return dg.EnvVar(setting.env) if os.environ.get(setting.env) else setting.default
 
 
+def _int(setting: Setting) -> int:
+    text = value(setting)
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"{setting.env} must be a whole number, not {text!r}") from None
+
+
 def exact_client(*, for_dagster: bool = False, **overrides: object) -> ExactOnlineClient:
     fields: dict[str, object] = {
         name: (_resource_value(s) if for_dagster else value(s)) for name, s in EXACT_SETTINGS.items()
     }
-    fields["division"] = int(value(EXACT_SETTINGS["division"]))
+    for name in NUMERIC:
+        fields[name] = _int(EXACT_SETTINGS[name])
     return ExactOnlineClient(**{**fields, **overrides})
 
 

@@ -1,9 +1,41 @@
-"""The Dagster code location: one Definitions object that `dagster dev` loads."""
+"""The Dagster code location: one Definitions object, resources from the environment (sandbox by default)."""
 
 from __future__ import annotations
 
+import os
+
 import dagster as dg
 
-# The asset graph (reference data, mapping, bills, payments, checks, schedules) is added by the
-# asset-graph issue; until then the code location loads and is empty.
-defs = dg.Definitions()
+from exact_bill_pipeline.clients.bill.resource import BillClient
+from exact_bill_pipeline.clients.exact_online.resource import ExactOnlineClient
+from exact_bill_pipeline.config import bill_client, exact_client
+from exact_bill_pipeline.defs import automation, checks, jobs, payables, reference
+from exact_bill_pipeline.defs.resources import AccountingSettings, StateDatabase, accounting_settings_from_env
+from exact_bill_pipeline.state.db import STATE_URL_ENV
+
+ASSETS = [reference.exact_gl_accounts, reference.exact_cost_centers, reference.account_mapping,
+          reference.exact_purchase_orders, payables.bill_vendors, payables.exact_suppliers, payables.bill_bills,
+          payables.exact_purchase_entries, payables.bill_payments, payables.exact_payment_entries]
+
+
+def build_definitions(*, exact: ExactOnlineClient | None = None, bill: BillClient | None = None,
+                      state: StateDatabase | None = None, accounting: AccountingSettings | None = None,
+                      ) -> dg.Definitions:
+    """The whole graph; tests pass resources pointing at the sandboxes and a test database."""
+    state_url = dg.EnvVar(STATE_URL_ENV) if os.environ.get(STATE_URL_ENV) else None
+    return dg.Definitions(
+        assets=ASSETS,
+        asset_checks=checks.ALL_CHECKS,
+        jobs=[jobs.reference_sync, jobs.payables_sync, jobs.full_sync, jobs.replay_failures],
+        schedules=[automation.reference_schedule, automation.payables_schedule],
+        sensors=[automation.replay_on_mapping_change, automation.polling_sweep],
+        resources={
+            "exact": exact or exact_client(for_dagster=True, state_url=state_url),
+            "bill": bill or bill_client(for_dagster=True, state_url=state_url),
+            "state": state or StateDatabase(url=state_url),
+            "accounting": accounting or accounting_settings_from_env(),
+        },
+    )
+
+
+defs = build_definitions()

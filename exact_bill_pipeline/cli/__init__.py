@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import warnings
+
 import click
+import dagster as dg
 
 from exact_bill_pipeline.cli.auth import auth
 from exact_bill_pipeline.cli.demo import demo
+from exact_bill_pipeline.cli.failures import failures
 from exact_bill_pipeline.cli.keys import keys
+from exact_bill_pipeline.cli.mapping import mapping
 from exact_bill_pipeline.cli.sandbox import sandbox
 from exact_bill_pipeline.cli.state import state
 from exact_bill_pipeline.state.db import StateStoreError
+from exact_bill_pipeline.state.failures import UnknownFailure
 from exact_bill_pipeline.state.vault import VaultError
 from exact_bill_pipeline.transport.errors import ApiError, BudgetExhausted
 
-USER_ERRORS: tuple[type[Exception], ...] = (VaultError, StateStoreError, ApiError, BudgetExhausted)
+USER_ERRORS: tuple[type[Exception], ...] = (VaultError, StateStoreError, ApiError, BudgetExhausted, UnknownFailure)
+
+
+# Dagster flags beta parameters (backfill policies, pools) on every load; they are chosen deliberately.
+warnings.filterwarnings("ignore", category=dg.BetaWarning)
+warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 
 
 class FriendlyGroup(click.Group):
@@ -31,5 +42,5 @@ def main() -> None:
     """Keep Exact Online (general ledger) and BILL (accounts payable) in sync."""
 
 
-for command in (demo, sandbox, auth, keys, state):
+for command in (demo, sandbox, auth, failures, mapping, keys, state):
     main.add_command(command)

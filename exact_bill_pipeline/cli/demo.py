@@ -1,26 +1,76 @@
-"""`exact-bill demo`: starts the sandboxes and walks through what they serve."""
+"""`exact-bill demo`: the sandboxes, the whole pipeline on a local Dagster instance, and a summary."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import click
 
-from exact_bill_pipeline.cli.sandbox import describe, wait_for_interrupt
-from exact_bill_pipeline.sandbox.server import SandboxServers
-from exact_bill_pipeline.sandbox.settings import SandboxSettings
-from exact_bill_pipeline.sandbox.tour import run_tour
+from exact_bill_pipeline.cli.sandbox import wait_for_interrupt
+from exact_bill_pipeline.demo import PROJECT_ROOT, DemoSummary, run_demo
+from exact_bill_pipeline.sandbox.server import RunningSandboxes
+from exact_bill_pipeline.sandbox.settings import ExactSandboxSettings, SandboxSettings
+from exact_bill_pipeline.state.db import default_home
 
 
 @click.command()
-@click.option("--keep-running", is_flag=True, help="Keep the sandboxes running after the tour, until Ctrl-C.")
+@click.option("--json", "as_json", is_flag=True, help="Print only the summary, as one JSON object.")
+@click.option("--ui", is_flag=True, help="Afterwards, keep the sandboxes and `dagster dev` running until Ctrl-C.")
+@click.option("--home", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where the demo keeps its Dagster instance and state (default: $EXACT_BILL_HOME/demo).")
+@click.option("--bills", default=600, show_default=True, type=click.IntRange(0), help="Seeded bills in BILL.")
 @click.option("--exact-port", default=0, type=int, help="Port of the Exact Online sandbox (default: any free one).")
 @click.option("--bill-port", default=0, type=int, help="Port of the BILL sandbox (default: any free one).")
-def demo(keep_running: bool, exact_port: int, bill_port: int) -> None:
-    """Run the demo on embedded defaults: no credentials, nothing to configure."""
-    with SandboxServers(SandboxSettings(), exact_port=exact_port, bill_port=bill_port) as running:
-        click.echo(describe(running))
-        click.echo("")
-        for line in run_tour(running):
+@click.option("--ui-port", default=3000, show_default=True, type=int, help="Port of the Dagster UI with --ui.")
+def demo(as_json: bool, ui: bool, home: Path | None, bills: int, exact_port: int, bill_port: int,
+         ui_port: int) -> None:
+    """Run the whole demo on embedded defaults: no credentials, nothing to configure."""
+    home = (home or default_home() / "demo").resolve()
+
+    def say(line: str) -> None:
+        if not as_json:
             click.echo(line)
-        if keep_running:
-            click.echo("Sandboxes keep running; press Ctrl-C to stop.")
+
+    def keep_ui(running: RunningSandboxes, env: dict[str, str]) -> None:
+        say(f"Starting the Dagster UI on http://127.0.0.1:{ui_port} (Ctrl-C stops everything) ...")
+        process = subprocess.Popen(  # noqa: S603 - our own dagster, our own workspace
+            [sys.executable, "-m", "dagster", "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-p", str(ui_port)],
+            env={**os.environ, **env}, cwd=PROJECT_ROOT)
+        try:
             wait_for_interrupt()
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+    summary = run_demo(home, demo_settings(bills), say, exact_port=exact_port, bill_port=bill_port,
+                       keep=keep_ui if ui else None)
+    click.echo(json.dumps(summary.as_dict(), sort_keys=True) if as_json else describe(summary))
+
+
+def demo_settings(bills: int) -> SandboxSettings:
+    """The sandboxes with Exact's rate limits raised, so six months of history posts in seconds, not hours."""
+    exact = dataclasses.replace(ExactSandboxSettings(), minutely_limit=100_000, daily_limit=1_000_000)
+    return SandboxSettings(exact=exact, bills=bills)
+
+
+def describe(summary: DemoSummary) -> str:
+    reasons = "\n".join(f"    {count:4}  {reason}" for reason, count in sorted(summary.queued_by_reason.items()))
+    return "\n".join([
+        "",
+        "Summary",
+        f"  bills posted to Exact        {summary.bills_posted} in this run ({summary.bills_posted_total} in all)",
+        f"  bills in the failure queue   {summary.bills_queued}",
+        reasons,
+        f"  payments posted              {summary.payments_posted} in this run ({summary.payments_posted_total} in all;"
+        f" {summary.payments_queued} wait on their bills)",
+        f"  suppliers matched            {summary.suppliers_matched}, created in this run {summary.suppliers_created}",
+        f"  API calls: Exact {summary.exact_calls}, BILL {summary.bill_calls}",
+        "",
+        "The failure queue:  EXACT_BILL_STATE_URL=" + summary.state_url + " exact-bill failures list",
+        "Lineage and checks: exact-bill demo --ui",
+    ])

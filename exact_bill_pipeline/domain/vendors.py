@@ -9,7 +9,7 @@ from typing import Literal
 
 from exact_bill_pipeline.domain.names import normalize_email, normalize_name, normalize_tax_id
 
-Method = Literal["tax_id", "name", "email"]
+Method = Literal["tax_id", "name", "email", "override"]
 # "created" is never returned by matching: it records that the pipeline created the supplier itself.
 Outcome = Literal["matched", "ambiguous", "blocked", "none", "created"]
 
@@ -47,7 +47,8 @@ class VendorMatch:
         if self.outcome == "matched":
             return f"matched by {self.method} ({tried})"
         if self.outcome == "ambiguous":
-            return f"{len(self.candidates)} Exact suppliers match by {self.method} ({tried}); pick one by hand"
+            return (f"{len(self.candidates)} Exact suppliers match by {self.method} ({tried}); choose one with "
+                    f"`exact-bill mapping vendor {self.vendor_id} SUPPLIER_ID`")
         if self.outcome == "blocked":
             return f"the only Exact supplier matching by {self.method} is blocked ({tried})"
         return f"no Exact supplier matches ({tried})"

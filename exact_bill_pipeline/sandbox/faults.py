@@ -35,6 +35,7 @@ class FaultRule:
     count: int | None = 1
     status: int = 503
     seconds: float = 0.0
+    skip: int = 0  # matching requests let through before the rule starts to fire
     id: int = 0
     hits: int = 0
     _pattern: re.Pattern[str] = field(default=re.compile(""), repr=False, compare=False)
@@ -54,7 +55,7 @@ def parse_fault(spec: dict[str, Any]) -> FaultRule:
     """Builds a rule from the JSON the control surface receives, refusing anything unclear."""
     if not isinstance(spec, dict):
         raise FaultSpecError("a fault must be a JSON object")
-    unknown = set(spec) - {"kind", "path", "method", "count", "status", "seconds"}
+    unknown = set(spec) - {"kind", "path", "method", "count", "status", "seconds", "skip"}
     if unknown:
         raise FaultSpecError(f"unknown fault fields: {', '.join(sorted(unknown))}")
     kind = spec.get("kind")
@@ -74,11 +75,15 @@ def parse_fault(spec: dict[str, Any]) -> FaultRule:
     seconds = spec.get("seconds", 0.0)
     if not isinstance(seconds, int | float) or seconds < 0:
         raise FaultSpecError("fault seconds must be a non-negative number")
+    skip = spec.get("skip", 0)
+    if not isinstance(skip, int) or isinstance(skip, bool) or skip < 0:
+        raise FaultSpecError("fault skip must be a non-negative integer")
     method = spec.get("method")
     if method is not None and not isinstance(method, str):
         raise FaultSpecError("fault method must be a string such as 'POST'")
     return FaultRule(
-        kind=kind, path=path, method=method, count=count, status=status, seconds=float(seconds), _pattern=pattern
+        kind=kind, path=path, method=method, count=count, status=status, seconds=float(seconds), skip=skip,
+        _pattern=pattern
     )
 
 
@@ -109,6 +114,9 @@ class FaultBook:
         with self._lock:
             for rule in self._rules:
                 if rule.matches(method, path):
+                    if rule.skip:
+                        rule.skip -= 1
+                        continue
                     rule.hits += 1
                     if rule.count is not None:
                         rule.count -= 1

@@ -104,3 +104,14 @@ def test_the_control_surface_is_never_faulted_nor_counted(client, sandboxes):
     assert len(gl_accounts(client)) > 60
     counters = control(sandboxes, "GET", "counters").json()
     assert not any("_sandbox" in name for name in counters["calls"])
+
+
+def test_a_fault_can_let_some_requests_through_before_it_fires(sandboxes):
+    import requests as http
+
+    http.post(f"{sandboxes.exact_url}/_sandbox/faults", timeout=5,
+              json={"kind": "error", "status": 502, "path": "oauth2/auth", "skip": 2, "count": 1})
+    statuses = [http.get(f"{sandboxes.exact_url}/api/oauth2/auth", allow_redirects=False, timeout=5).status_code
+                for _ in range(4)]
+    assert statuses[2] == 502
+    assert 502 not in statuses[:2] + statuses[3:]

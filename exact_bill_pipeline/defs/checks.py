@@ -1,0 +1,103 @@
+"""Asset checks a finance team must see: each names the bills, not just a count."""
+
+
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import dagster as dg
+
+from exact_bill_pipeline.defs.payables import exact_payment_entries, exact_purchase_entries
+from exact_bill_pipeline.defs.reference import exact_gl_accounts
+from exact_bill_pipeline.defs.reporting import preview
+from exact_bill_pipeline.defs.resources import AccountingSettings, StateDatabase
+from exact_bill_pipeline.domain.totals import reconcile
+from exact_bill_pipeline.state import cursors, snapshots
+from exact_bill_pipeline.state.failures import FailureQueue
+from exact_bill_pipeline.state.ledger import PostingLedger
+
+CHANGED = "changed_after_posting"
+
+
+def _queue_rows(state: StateDatabase, kind: str, *, changed: bool) -> list[dict[str, object]]:
+    items = FailureQueue(state.store()).items(status="open", kind=kind)
+    return [{"queue_id": i.id, kind: i.source_id, "day": i.partition_date, "reason": i.reason_code,
+             "vendor": i.snapshot.get("vendorName") or "", "invoice": (i.snapshot.get("invoice") or {}).get(
+                 "invoiceNumber", ""), "amount": i.snapshot.get("amount"), "message": i.message[:160]}
+            for i in items if (i.reason_code == CHANGED) == changed]
+
+
+@dg.asset_check(asset=exact_purchase_entries, description="Bills that could not be posted and wait in the "
+                "failure queue (no mapping, no supplier, refused by Exact).")
+def unmatched_bills(state: StateDatabase) -> dg.AssetCheckResult:
+    rows = _queue_rows(state, "bill", changed=False)
+    return dg.AssetCheckResult(passed=not rows, severity=dg.AssetCheckSeverity.WARN, metadata={
+        "bills_waiting": len(rows), "bills": preview(rows, limit=100),
+        "bill_ids": dg.MetadataValue.json([r["bill"] for r in rows])})
+
+
+@dg.asset_check(asset=exact_purchase_entries, description="Bills changed in BILL after they were posted "
+                "(amount, lines, vendor, archived): never posted again, to be corrected in Exact by hand.")
+def bills_changed_after_posting(state: StateDatabase) -> dg.AssetCheckResult:
+    rows = _queue_rows(state, "bill", changed=True)
+    items = {i.source_id: i for i in FailureQueue(state.store()).items(status="open", kind="bill", reason=CHANGED)}
+    diffs = {bill_id: item.tried.get("diff") for bill_id, item in items.items() if isinstance(item.tried, dict)}
+    return dg.AssetCheckResult(passed=not rows, severity=dg.AssetCheckSeverity.ERROR, metadata={
+        "bills_changed": len(rows), "bills": preview(rows, limit=100), "differences": dg.MetadataValue.json(diffs)})
+
+
+@dg.asset_check(asset=exact_purchase_entries, description="Per day, the amounts posted to Exact equal BILL's "
+                "amounts for the same bills.")
+def posted_totals_match_bill(state: StateDatabase) -> dg.AssetCheckResult:
+    store = state.store()
+    posted: dict[str, dict[str, Decimal]] = defaultdict(dict)
+    for entry in PostingLedger(store).entries(kind="bill", state="posted"):
+        posted[entry.partition_date][entry.source_id] = entry.amount
+    results = []
+    with store.transaction() as conn:
+        for day, amounts in sorted(posted.items()):
+            in_bill = {s.source_id: s.amount for s in snapshots.in_partition(conn, "bill", day)}
+            results.append(reconcile(day, amounts, in_bill))
+    failing = [r for r in results if not r.passed]
+    return dg.AssetCheckResult(passed=not failing, metadata={
+        "days_checked": len(results), "days_differing": len(failing),
+        "posted_total": float(sum((r.posted_total for r in results), Decimal(0))),
+        "differences": preview([{"day": r.partition, **d} for r in failing for d in r.differences], limit=100)})
+
+
+@dg.asset_check(asset=exact_purchase_entries, description="No Exact EntryID is recorded for two postings "
+                "(the ledger's key already makes each bill appear once).")
+def no_duplicate_postings(state: StateDatabase) -> dg.AssetCheckResult:
+    ledger = PostingLedger(state.store())
+    duplicates = ledger.duplicate_entry_ids()
+    return dg.AssetCheckResult(passed=not duplicates, metadata={
+        "postings": len(ledger.entries(state="posted")), "duplicate_entry_ids": dg.MetadataValue.json(duplicates)})
+
+
+@dg.asset_check(asset=exact_payment_entries, description="Payments waiting in the failure queue (their bills are "
+                "not posted yet, or Exact refused them).")
+def payments_waiting(state: StateDatabase) -> dg.AssetCheckResult:
+    rows = _queue_rows(state, "payment", changed=False)
+    return dg.AssetCheckResult(passed=not rows, severity=dg.AssetCheckSeverity.WARN,
+                               metadata={"payments_waiting": len(rows), "payments": preview(rows, limit=100)})
+
+
+@dg.asset_check(asset=exact_gl_accounts, description="GL accounts and cost centers were read from Exact recently "
+                "enough (setting freshness_hours).")
+def reference_data_fresh(state: StateDatabase, accounting: AccountingSettings) -> dg.AssetCheckResult:
+    limit = datetime.now(tz=UTC) - timedelta(hours=accounting.freshness_hours)
+    with state.store().transaction() as conn:
+        read_at = {name: cursors.updated_at(conn, f"exact:{name}") for name in ("gl_accounts:timestamp",
+                                                                                "cost_centers")}
+    stale = {name: str(at) for name, at in read_at.items() if at is None or _aware(at) < limit}
+    return dg.AssetCheckResult(passed=not stale, metadata={
+        "last_read": dg.MetadataValue.json({k: str(v) for k, v in read_at.items()}),
+        "stale": dg.MetadataValue.json(stale), "freshness_hours": accounting.freshness_hours})
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+ALL_CHECKS = [unmatched_bills, bills_changed_after_posting, posted_totals_match_bill, no_duplicate_postings,
+              payments_waiting, reference_data_fresh]

@@ -1,0 +1,60 @@
+"""Jobs: the reference sync, the payables sync (per day or over a range), a full sync, and replaying failures."""
+
+
+import dagster as dg
+
+from exact_bill_pipeline.clients.exact_online.resource import ExactOnlineClient
+from exact_bill_pipeline.defs.payables import (
+    EXACT_WRITES_POOL,
+    bill_bills,
+    bill_payments,
+    bill_vendors,
+    exact_payment_entries,
+    exact_purchase_entries,
+    exact_suppliers,
+)
+from exact_bill_pipeline.defs.reference import (
+    account_mapping,
+    exact_cost_centers,
+    exact_gl_accounts,
+    exact_purchase_orders,
+)
+from exact_bill_pipeline.defs.resources import AccountingSettings, StateDatabase
+from exact_bill_pipeline.services import reference, replay
+
+REFERENCE_ASSETS = [exact_gl_accounts, exact_cost_centers, account_mapping, exact_purchase_orders, bill_vendors,
+                    exact_suppliers]
+PAYABLES_ASSETS = [bill_bills, exact_purchase_entries, bill_payments, exact_payment_entries]
+
+reference_sync = dg.define_asset_job(
+    "reference_sync", selection=REFERENCE_ASSETS,
+    description="GL accounts and cost centers from Exact, the mapping to BILL, vendors to Exact suppliers.")
+payables_sync = dg.define_asset_job(
+    "payables_sync", selection=PAYABLES_ASSETS,
+    description="Bills and payments of the chosen days into Exact's journal. Run it over a range of days "
+                "(a backfill) to catch up; one run handles the whole range.")
+full_sync = dg.define_asset_job(
+    "full_sync", selection=REFERENCE_ASSETS + PAYABLES_ASSETS,
+    description="Reference data first, then bills and payments of the chosen days.")
+
+
+@dg.op(pool=EXACT_WRITES_POOL, description="Posts again every open failure-queue item that can be posted now.")
+def replay_open_failures(context: dg.OpExecutionContext, exact: ExactOnlineClient, state: StateDatabase,
+                         accounting: AccountingSettings) -> None:
+    store = state.store()
+    gl_by_code = {row["code"]: row["id"] for row in reference.stored_gl_accounts(store).rows}
+    payment_settings = accounting.payments(gl_by_code.get(accounting.ap_account_code, ""),
+                                           gl_by_code.get(accounting.bank_account_code, ""))
+    report = replay.replay(exact.api(), store, accounting.posting(), payment_settings, actor=context.run_id)
+    asset = {"bill": exact_purchase_entries.key, "payment": exact_payment_entries.key}
+    for day, counts in report.days.items():
+        kind = "payment" if "payments_posted" in counts and len(counts) == 1 else "bill"
+        context.log_event(dg.AssetMaterialization(asset_key=asset[kind], partition=day,
+                                                  metadata={"replayed": True, **counts}))
+    context.log.info(f"replay posted {report.posted} bill(s); {report.still_open} item(s) still open")
+
+
+@dg.job(description="Replays the failure queue: bills whose mapping, supplier or Exact problem is fixed are "
+                    "posted (exactly once), then the payments waiting on them.")
+def replay_failures() -> None:
+    replay_open_failures()

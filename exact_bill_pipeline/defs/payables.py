@@ -1,0 +1,154 @@
+"""Payables assets: BILL vendors matched to Exact suppliers, and bills and payments posted to Exact's journal."""
+
+
+from collections import Counter
+from typing import Any
+
+import dagster as dg
+
+from exact_bill_pipeline.clients.bill.resource import BillClient
+from exact_bill_pipeline.clients.exact_online.resource import ExactOnlineClient
+from exact_bill_pipeline.defs.partitions import daily_partitions, partition_days
+from exact_bill_pipeline.defs.reference import account_mapping
+from exact_bill_pipeline.defs.reporting import api_calls, call_marks, preview
+from exact_bill_pipeline.defs.resources import AccountingSettings, StateDatabase
+from exact_bill_pipeline.services import bills, payments, reference, vendors
+
+GROUP = "payables"
+# Writes to one Exact division never run in parallel (dagster.yaml gives every pool a limit of 1).
+EXACT_WRITES_POOL = "exact_division_writes"
+SINGLE_RUN = dg.BackfillPolicy.single_run()
+
+
+class PostingConfig(dg.Config):
+    dry_run: bool = False
+
+
+@dg.asset(group_name=GROUP, kinds={"bill"})
+def bill_vendors(bill: BillClient, state: StateDatabase) -> dg.MaterializeResult:
+    """BILL's vendors, read incrementally by their updated time."""
+    api = bill.api()
+    marks = call_marks(bill=api)
+    read = vendors.read_vendors(api, state.store())
+    return dg.MaterializeResult(metadata={"rows_read": read, "dagster/row_count": len(vendors.stored_vendors(
+        state.store())), **api_calls(bill=api, since=marks)})
+
+
+@dg.asset(group_name=GROUP, kinds={"exact_online"}, deps=[bill_vendors], pool=EXACT_WRITES_POOL)
+def exact_suppliers(context: dg.AssetExecutionContext, exact: ExactOnlineClient, state: StateDatabase,
+                    accounting: AccountingSettings) -> dg.MaterializeResult:
+    """Each BILL vendor's Exact supplier: matched by tax ID, then name, then e-mail, or created once.
+
+    A vendor that matches two suppliers (or only a blocked one) waits in the failure queue for a person.
+    """
+    api = exact.api()
+    marks = call_marks(api)
+    synced = reference.sync_suppliers(api, state.store())
+    report = vendors.match_and_create_suppliers(api, state.store(), actor=context.run_id,
+                                                create=accounting.create_suppliers)
+    return dg.MaterializeResult(metadata={
+        "exact_accounts_read": synced.read, "vendors": report.read, "matched": report.matched,
+        "created": report.created, "queued": report.queued, "unchanged": report.unchanged,
+        "matches": preview(report.matches, limit=50), **api_calls(api, since=marks),
+    })
+
+
+@dg.asset(group_name=GROUP, kinds={"bill"}, partitions_def=daily_partitions, backfill_policy=SINGLE_RUN)
+def bill_bills(context: dg.AssetExecutionContext, bill: BillClient, state: StateDatabase) -> dg.MaterializeResult:
+    """BILL's bills, one partition per day they were created; re-reading a day picks up every change."""
+    api = bill.api()
+    marks = call_marks(bill=api)
+    totals: Counter[str] = Counter()
+    sample: list[dict[str, Any]] = []
+    for day in partition_days(context):
+        report = bills.read_bills(api, state.store(), day)
+        totals.update({"read": report.read, "postable": report.postable, "changed": report.changed})
+        sample.extend(report.preview)
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": totals["read"], "rows_read": totals["read"], "postable": totals["postable"],
+        "changed_since_last_read": totals["changed"], "preview": preview(sample), **api_calls(bill=api, since=marks),
+    })
+
+
+@dg.asset(group_name=GROUP, kinds={"exact_online"}, partitions_def=daily_partitions, backfill_policy=SINGLE_RUN,
+          deps=[bill_bills, account_mapping, exact_suppliers], pool=EXACT_WRITES_POOL)
+def exact_purchase_entries(context: dg.AssetExecutionContext, config: PostingConfig, exact: ExactOnlineClient,
+                           state: StateDatabase, accounting: AccountingSettings) -> dg.MaterializeResult:
+    """Each postable BILL bill as exactly one Exact purchase entry, on the mapped GL account and cost center.
+
+    What cannot be posted (no mapping, no supplier, refused by Exact) goes to the failure queue with its
+    reasons; a bill changed in BILL after it was posted is flagged, never posted twice. With dry_run,
+    the journal lines are shown and nothing is written.
+    """
+    api = None if config.dry_run else exact.api()
+    marks = call_marks(api)
+    store, settings = state.store(), accounting.posting()
+    total = bills.PostReport()
+    for day in partition_days(context):
+        report = bills.post_bills(api, store, day, settings, actor=context.run_id, dry_run=config.dry_run)
+        _add(total, report)
+    if total.uncertain:
+        context.log.warning(f"{len(total.uncertain)} bill(s) may or may not be in Exact; the next run looks "
+                            f"them up before posting: {', '.join(total.uncertain)}")
+    return dg.MaterializeResult(metadata={
+        "dry_run": config.dry_run, "bills_considered": total.considered, "posted": total.posted,
+        "recovered_after_uncertain_post": total.recovered, "already_posted": total.already_posted,
+        "not_postable": total.not_postable, "queued": sum(total.queued.values()),
+        "queued_by_reason": dg.MetadataValue.json(dict(total.queued)),
+        "changed_after_posting": len(total.changed_after_posting), "uncertain": len(total.uncertain),
+        "journal_lines_would_post": preview(total.would_post, limit=50),
+        "preview": preview(total.preview), **api_calls(api, since=marks),
+    })
+
+
+@dg.asset(group_name=GROUP, kinds={"bill"}, partitions_def=daily_partitions, backfill_policy=SINGLE_RUN)
+def bill_payments(context: dg.AssetExecutionContext, bill: BillClient, state: StateDatabase) -> dg.MaterializeResult:
+    """BILL's payments, one partition per day they were created."""
+    api = bill.api()
+    marks = call_marks(bill=api)
+    read = sum(payments.read_payments(api, state.store(), day) for day in partition_days(context))
+    return dg.MaterializeResult(metadata={"dagster/row_count": read, "rows_read": read,
+                                          **api_calls(bill=api, since=marks)})
+
+
+@dg.asset(group_name=GROUP, kinds={"exact_online"}, partitions_def=daily_partitions, backfill_policy=SINGLE_RUN,
+          deps=[bill_payments, exact_purchase_entries], pool=EXACT_WRITES_POOL)
+def exact_payment_entries(context: dg.AssetExecutionContext, config: PostingConfig, exact: ExactOnlineClient,
+                          state: StateDatabase, accounting: AccountingSettings) -> dg.MaterializeResult:
+    """Each settled BILL payment as exactly one Exact bank entry that settles the supplier's open item.
+
+    A payment waits in the failure queue until the bills it pays are posted.
+    """
+    api = None if config.dry_run else exact.api()
+    marks = call_marks(api)
+    store = state.store()
+    gl_by_code = {row["code"]: row["id"] for row in reference.stored_gl_accounts(store).rows}
+    settings = accounting.payments(gl_by_code.get(accounting.ap_account_code, ""),
+                                   gl_by_code.get(accounting.bank_account_code, ""))
+    if not settings.ap_account_id:
+        raise dg.Failure(f"Exact has no GL account {accounting.ap_account_code} (accounts payable, setting "
+                         f"EXACT_AP_ACCOUNT_CODE); run the reference sync first or fix the setting.")
+    total = payments.PaymentReport()
+    for day in partition_days(context):
+        _add(total, payments.post_payments(api, store, day, settings, actor=context.run_id,
+                                           dry_run=config.dry_run))
+    return dg.MaterializeResult(metadata={
+        "dry_run": config.dry_run, "payments_read": total.read, "posted": total.posted,
+        "recovered_after_uncertain_post": total.recovered, "already_posted": total.already_posted,
+        "not_settled": total.not_settled, "queued": sum(total.queued.values()),
+        "queued_by_reason": dg.MetadataValue.json(dict(total.queued)), "uncertain": len(total.uncertain),
+        "entries_would_post": preview(total.would_post, limit=50), "preview": preview(total.preview),
+        **api_calls(api, since=marks),
+    })
+
+
+def _add(total: Any, report: Any) -> None:
+    """Sums the counters and concatenates the lists of one day's report into the run's total."""
+    for name, value in vars(report).items():
+        current = getattr(total, name)
+        if isinstance(value, Counter):
+            current.update(value)
+        elif isinstance(value, list):
+            current.extend(value)
+        else:
+            setattr(total, name, current + value)

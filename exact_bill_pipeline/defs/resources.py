@@ -1,0 +1,59 @@
+"""Dagster resources besides the two clients: the state database and the accounting settings."""
+
+
+import os
+
+import dagster as dg
+from pydantic import Field, PrivateAttr
+
+from exact_bill_pipeline.domain.payments import PaymentSettings
+from exact_bill_pipeline.domain.postings import PostingSettings
+from exact_bill_pipeline.state.db import StateStore
+
+
+class StateDatabase(dg.ConfigurableResource):
+    """The connector's own database (credentials, mapping, ledger, failure queue, audit log)."""
+
+    url: str | None = Field(default=None, description="SQLAlchemy URL; default EXACT_BILL_STATE_URL or a SQLite file.")
+
+    _store: StateStore | None = PrivateAttr(default=None)
+
+    def store(self) -> StateStore:
+        if self._store is None:
+            self._store = StateStore(self.url)
+        return self._store
+
+
+class AccountingSettings(dg.ConfigurableResource):
+    """Where BILL's bills and payments land in Exact, and which bills are ready to post."""
+
+    purchase_journal: str = Field(default="60", description="Exact purchase journal code for bills.")
+    payment_journal: str = Field(default="20", description="Exact bank (or general) journal code for payments.")
+    payment_entry_kind: str = Field(default="bank", description="'bank' for bank entries, 'general' for GJEs.")
+    ap_account_code: str = Field(default="1600", description="Exact GL code of accounts payable.")
+    bank_account_code: str = Field(default="1100", description="Exact GL code of the bank (general journal only).")
+    vat_code: str | None = Field(default=None, description="Exact VAT code for purchase lines; none by default.")
+    postable_statuses: list[str] = Field(default=["APPROVED"], description="BILL approval statuses that post.")
+    create_suppliers: bool = Field(default=True, description="Create a supplier in Exact for an unmatched vendor.")
+    freshness_hours: float = Field(default=24.0, description="Reference data older than this fails its check.")
+
+    def posting(self) -> PostingSettings:
+        return PostingSettings(purchase_journal=self.purchase_journal, vat_code=self.vat_code,
+                               postable_statuses=frozenset(self.postable_statuses))
+
+    def payments(self, ap_account_id: str, bank_account_id: str) -> PaymentSettings:
+        kind = "general" if self.payment_entry_kind == "general" else "bank"
+        return PaymentSettings(kind, self.payment_journal, ap_account_id, bank_account_id)
+
+
+def accounting_settings_from_env() -> AccountingSettings:
+    """EXACT_PURCHASE_JOURNAL, EXACT_PAYMENT_JOURNAL, ... override the defaults."""
+    env = {
+        "purchase_journal": "EXACT_PURCHASE_JOURNAL", "payment_journal": "EXACT_PAYMENT_JOURNAL",
+        "payment_entry_kind": "EXACT_PAYMENT_ENTRY_KIND", "ap_account_code": "EXACT_AP_ACCOUNT_CODE",
+        "bank_account_code": "EXACT_BANK_ACCOUNT_CODE", "vat_code": "EXACT_VAT_CODE",
+    }
+    values: dict[str, object] = {field: os.environ[name] for field, name in env.items() if os.environ.get(name)}
+    if os.environ.get("BILL_POSTABLE_STATUSES"):
+        values["postable_statuses"] = [s.strip() for s in os.environ["BILL_POSTABLE_STATUSES"].split(",") if s.strip()]
+    return AccountingSettings(**values)

@@ -1,0 +1,1 @@
+"""Use cases: each combines the clients, the state store and the domain rules for one job of the pipeline."""

@@ -1,0 +1,61 @@
+"""Replaying the failure queue: post again what waits, once the mapping, a supplier or Exact allows it."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from exact_bill_pipeline.clients.exact_online.api import ExactApi
+from exact_bill_pipeline.domain.payments import PaymentSettings
+from exact_bill_pipeline.domain.postings import PostingSettings
+from exact_bill_pipeline.services import bills, payments
+from exact_bill_pipeline.state.db import StateStore
+from exact_bill_pipeline.state.failures import FailureItem, FailureQueue
+
+# A changed-after-posting item is a person's job in Exact; replaying it would change nothing.
+NOT_REPLAYABLE = frozenset({"changed_after_posting"})
+
+
+@dataclass
+class ReplayReport:
+    days: dict[str, dict[str, int]] = field(default_factory=dict)
+    still_open: int = 0
+
+    @property
+    def posted(self) -> int:
+        return sum(day.get("posted", 0) + day.get("recovered", 0) for day in self.days.values())
+
+
+def replayable(queue: FailureQueue, ids: list[int] | None = None) -> list[FailureItem]:
+    items = [queue.get(i) for i in ids] if ids else queue.items(status="open")
+    return [i for i in items if i.status == "open" and i.reason_code not in NOT_REPLAYABLE
+            and i.source_kind in {"bill", "payment"}]
+
+
+def affected_days(store: StateStore) -> list[str]:
+    """The days with bills or payments that a replay could post now."""
+    return sorted({item.partition_date for item in replayable(FailureQueue(store))})
+
+
+def replay(exact: ExactApi, store: StateStore, posting: PostingSettings, payment: PaymentSettings, *, actor: str,
+           ids: list[int] | None = None) -> ReplayReport:
+    """Posts the open items again (all, or those with ``ids``), bills before the payments that wait on them."""
+    queue = FailureQueue(store)
+    by_day: dict[str, dict[str, set[str]]] = defaultdict(lambda: {"bill": set(), "payment": set()})
+    for item in replayable(queue, ids):
+        by_day[item.partition_date][item.source_kind].add(item.source_id)
+    report = ReplayReport()
+    for day, sources in sorted(by_day.items()):
+        counts = report.days.setdefault(day, {})
+        if sources["bill"]:
+            posted = bills.post_bills(exact, store, day, posting, actor=actor, only=sources["bill"])
+            counts["posted"] = posted.posted
+            counts["recovered"] = posted.recovered
+            counts["still_failing"] = sum(posted.queued.values())
+    # Payments wait on bills of any day, so they are retried after all bills.
+    for day, sources in sorted(by_day.items()):
+        if sources["payment"]:
+            paid = payments.post_payments(exact, store, day, payment, actor=actor, only=sources["payment"])
+            report.days[day]["payments_posted"] = paid.posted
+    report.still_open = len(replayable(queue, ids))
+    return report

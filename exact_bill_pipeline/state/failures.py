@@ -1,0 +1,145 @@
+"""The failure queue: what could not be posted, why, what was tried, and what became of it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import sqlalchemy as sa
+
+from exact_bill_pipeline.state import audit
+from exact_bill_pipeline.state.db import StateStore
+from exact_bill_pipeline.state.schema import failure_queue
+
+ItemStatus = Literal["open", "resolved", "ignored"]
+
+
+@dataclass(frozen=True)
+class FailureItem:
+    id: int
+    source_kind: str
+    source_id: str
+    partition_date: str
+    reason_code: str
+    message: str
+    exact_message: str | None
+    snapshot: dict[str, Any]
+    tried: Any
+    status: str
+    attempts: int
+    first_seen: datetime
+    last_seen: datetime
+    resolved_at: datetime | None
+    note: str | None
+
+    def summary(self) -> dict[str, Any]:
+        return {"id": self.id, "kind": self.source_kind, "source_id": self.source_id,
+                "partition": self.partition_date, "reason": self.reason_code, "message": self.message,
+                "attempts": self.attempts, "status": self.status}
+
+
+class UnknownFailure(LookupError):
+    """No queue item has that ID."""
+
+
+class FailureQueue:
+    def __init__(self, store: StateStore) -> None:
+        self.store = store
+
+    def report(self, kind: str, source_id: str, *, partition: str, reason: str, message: str,
+               snapshot: dict[str, Any], tried: Any = None, exact_message: str | None = None,
+               actor: str) -> FailureItem:
+        """Puts an item in the queue, or counts one more attempt on the open one (reopening an old one)."""
+        now = datetime.now(tz=UTC)
+        values = {"partition_date": partition, "reason_code": reason, "message": message,
+                  "exact_message": exact_message, "snapshot": json.dumps(snapshot, default=str),
+                  "tried": json.dumps(tried, default=str), "status": "open", "last_seen": now,
+                  "resolved_at": None}
+        with self.store.exclusive() as conn:
+            before = self._find(conn, kind, source_id, lock=True)
+            if before is None:
+                conn.execute(sa.insert(failure_queue).values(source_kind=kind, source_id=source_id, attempts=1,
+                                                             first_seen=now, note=None, **values))
+            else:
+                conn.execute(sa.update(failure_queue).where(failure_queue.c.id == before.id)
+                             .values(attempts=failure_queue.c.attempts + 1, **values))
+            after = self._find(conn, kind, source_id)
+            if before is None or before.status != "open" or before.reason_code != reason:
+                audit.record(conn, actor=actor, entity_kind="failure", entity_id=f"{kind}:{source_id}",
+                             action="queued" if before is None else "requeued",
+                             before=before.summary() if before else None, after=after.summary() if after else None)
+        assert after is not None
+        return after
+
+    def resolve(self, kind: str, source_id: str, *, actor: str, note: str) -> bool:
+        """Closes the open item of a source that has now been posted; False when there was none."""
+        with self.store.exclusive() as conn:
+            item = self._find(conn, kind, source_id, lock=True)
+            if item is None or item.status != "open":
+                return False
+            self._set_status(conn, item, "resolved", actor, note)
+            return True
+
+    def ignore(self, item_id: int, *, actor: str, note: str) -> FailureItem:
+        """A person decides an item will never be posted; it leaves the queue and the replays."""
+        with self.store.exclusive() as conn:
+            item = self._by_id(conn, item_id, lock=True)
+            self._set_status(conn, item, "ignored", actor, note)
+            return self._by_id(conn, item_id)
+
+    def reopen(self, item_id: int, *, actor: str) -> FailureItem:
+        with self.store.exclusive() as conn:
+            item = self._by_id(conn, item_id, lock=True)
+            self._set_status(conn, item, "open", actor, "reopened")
+            return self._by_id(conn, item_id)
+
+    def get(self, item_id: int) -> FailureItem:
+        with self.store.transaction() as conn:
+            return self._by_id(conn, item_id)
+
+    def find(self, kind: str, source_id: str) -> FailureItem | None:
+        with self.store.transaction() as conn:
+            return self._find(conn, kind, source_id)
+
+    def items(self, *, status: ItemStatus | None = "open", reason: str | None = None,
+              kind: str | None = None, partition: str | None = None) -> list[FailureItem]:
+        query = sa.select(failure_queue).order_by(failure_queue.c.partition_date, failure_queue.c.id)
+        for column, value in (("status", status), ("reason_code", reason), ("source_kind", kind),
+                              ("partition_date", partition)):
+            if value is not None:
+                query = query.where(failure_queue.c[column] == value)
+        with self.store.transaction() as conn:
+            return [_item(row) for row in conn.execute(query).mappings()]
+
+    def history(self, item: FailureItem) -> list[dict[str, Any]]:
+        with self.store.transaction() as conn:
+            return audit.history(conn, "failure", f"{item.source_kind}:{item.source_id}")
+
+    def _set_status(self, conn: sa.Connection, item: FailureItem, status: ItemStatus, actor: str, note: str) -> None:
+        now = datetime.now(tz=UTC)
+        conn.execute(sa.update(failure_queue).where(failure_queue.c.id == item.id).values(
+            status=status, note=note, resolved_at=None if status == "open" else now, last_seen=now))
+        audit.record(conn, actor=actor, entity_kind="failure", entity_id=f"{item.source_kind}:{item.source_id}",
+                     action=status, before=item.summary(), after={**item.summary(), "status": status, "note": note})
+
+    def _by_id(self, conn: sa.Connection, item_id: int, *, lock: bool = False) -> FailureItem:
+        query = sa.select(failure_queue).where(failure_queue.c.id == item_id)
+        row = conn.execute(query.with_for_update() if lock else query).mappings().first()
+        if row is None:
+            raise UnknownFailure(f"the failure queue has no item {item_id}; `exact-bill failures list` shows them")
+        return _item(row)
+
+    def _find(self, conn: sa.Connection, kind: str, source_id: str, *, lock: bool = False) -> FailureItem | None:
+        query = sa.select(failure_queue).where(failure_queue.c.source_kind == kind,
+                                               failure_queue.c.source_id == source_id)
+        row = conn.execute(query.with_for_update() if lock else query).mappings().first()
+        return _item(row) if row else None
+
+
+def _item(row: Any) -> FailureItem:
+    data = dict(row)
+    data["snapshot"] = json.loads(data["snapshot"])
+    data["tried"] = json.loads(data["tried"]) if data["tried"] else None
+    return FailureItem(**data)
