@@ -43,7 +43,39 @@ def test_command_line_lists_its_commands():
     assert "demo" in result.output
 
 
-def test_code_location_loads():
+def test_the_code_location_loads_with_the_lineage_of_the_design():
+    import dagster as dg
+
     from exact_bill_pipeline.definitions import defs
 
-    defs.resolve_all_job_defs()
+    graph = defs.resolve_asset_graph()
+
+    def upstream(name: str) -> set[str]:
+        return {k.to_user_string() for k in graph.get(dg.AssetKey(name)).parent_keys}
+
+    assert upstream("account_mapping") == {"exact_gl_accounts", "exact_cost_centers"}
+    assert upstream("exact_suppliers") == {"bill_vendors"}
+    assert upstream("exact_purchase_entries") == {"bill_bills", "account_mapping", "exact_suppliers"}
+    assert upstream("exact_payment_entries") == {"bill_payments", "exact_purchase_entries"}
+    assert upstream("exact_purchase_orders") == set()
+    assert {j.name for j in defs.resolve_all_job_defs()} >= {"reference_sync", "payables_sync", "full_sync",
+                                                              "replay_failures"}
+    assert {s.name for s in defs.schedules} == {"reference_sync_schedule", "payables_schedule"}
+    assert {s.name for s in defs.sensors} == {"replay_on_mapping_change", "polling_sweep"}
+    checks = {key.name for key in graph.asset_check_keys}
+    assert checks == {"unmatched_bills", "bills_changed_after_posting", "posted_totals_match_bill",
+                      "no_duplicate_postings", "payments_waiting", "reference_data_fresh"}
+
+
+def test_secrets_from_the_environment_never_show_in_the_dagster_config(monkeypatch):
+    import dagster as dg
+
+    from exact_bill_pipeline.definitions import build_definitions
+
+    monkeypatch.setenv("EXACT_CLIENT_SECRET", "real-secret-from-env")
+    monkeypatch.setenv("BILL_PASSWORD", "real-password-from-env")
+    defs = build_definitions()
+    exact, bill = defs.resources["exact"], defs.resources["bill"]
+    assert isinstance(exact.client_secret, dg.EnvVar)
+    assert isinstance(bill.password, dg.EnvVar)
+    assert "real-secret-from-env" not in repr(exact) + repr(bill)

@@ -24,11 +24,12 @@ from exact_bill_pipeline.state.db import default_home
 @click.option("--home", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where the demo keeps its Dagster instance and state (default: $EXACT_BILL_HOME/demo).")
 @click.option("--bills", default=600, show_default=True, type=click.IntRange(0), help="Seeded bills in BILL.")
+@click.option("--history-days", default=180, show_default=True, type=click.IntRange(1), help="Days of seeded history.")
 @click.option("--exact-port", default=0, type=int, help="Port of the Exact Online sandbox (default: any free one).")
 @click.option("--bill-port", default=0, type=int, help="Port of the BILL sandbox (default: any free one).")
 @click.option("--ui-port", default=3000, show_default=True, type=int, help="Port of the Dagster UI with --ui.")
-def demo(as_json: bool, ui: bool, home: Path | None, bills: int, exact_port: int, bill_port: int,
-         ui_port: int) -> None:
+def demo(as_json: bool, ui: bool, home: Path | None, bills: int, history_days: int, exact_port: int,
+         bill_port: int, ui_port: int) -> None:
     """Run the whole demo on embedded defaults: no credentials, nothing to configure."""
     home = (home or default_home() / "demo").resolve()
 
@@ -47,15 +48,15 @@ def demo(as_json: bool, ui: bool, home: Path | None, bills: int, exact_port: int
             process.terminate()
             process.wait(timeout=30)
 
-    summary = run_demo(home, demo_settings(bills), say, exact_port=exact_port, bill_port=bill_port,
+    summary = run_demo(home, demo_settings(bills, history_days), say, exact_port=exact_port, bill_port=bill_port,
                        keep=keep_ui if ui else None)
     click.echo(json.dumps(summary.as_dict(), sort_keys=True) if as_json else describe(summary))
 
 
-def demo_settings(bills: int) -> SandboxSettings:
+def demo_settings(bills: int, history_days: int) -> SandboxSettings:
     """The sandboxes with Exact's rate limits raised, so six months of history posts in seconds, not hours."""
     exact = dataclasses.replace(ExactSandboxSettings(), minutely_limit=100_000, daily_limit=1_000_000)
-    return SandboxSettings(exact=exact, bills=bills)
+    return SandboxSettings(exact=exact, bills=bills, history_days=history_days)
 
 
 def describe(summary: DemoSummary) -> str:

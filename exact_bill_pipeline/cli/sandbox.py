@@ -40,13 +40,15 @@ def sandbox() -> None:
 @click.option("--bills", default=600, show_default=True, type=click.IntRange(0), help="Number of seeded bills.")
 @click.option("--anchor", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Last day of the seeded history (default: today).")
+@click.option("--history-days", default=180, show_default=True, type=click.IntRange(1),
+              help="Days of history the seeded bills spread over.")
 @click.option("--latency-ms", default=0, show_default=True, type=click.IntRange(0),
               help="Extra time every API request stays in flight.")
 def serve(
     host: str, exact_port: int, bill_port: int, exact_client_id: str, exact_client_secret: str,
     exact_redirect_uri: str, exact_webhook_secret: str, exact_division: int, exact_minutely_limit: int,
     exact_daily_limit: int, bill_username: str, bill_password: str, bill_organization_id: str, bill_dev_key: str,
-    seed: int, bills: int, anchor: datetime | None, latency_ms: int,
+    seed: int, bills: int, anchor: datetime | None, history_days: int, latency_ms: int,
 ) -> None:
     """Run both sandboxes in this process, state in memory, until Ctrl-C."""
     settings = SandboxSettings(
@@ -59,7 +61,7 @@ def serve(
             username=bill_username, password=bill_password, organization_id=bill_organization_id,
             dev_key=bill_dev_key,
         ),
-        seed=seed, bills=bills, latency_ms=latency_ms,
+        seed=seed, bills=bills, latency_ms=latency_ms, history_days=history_days,
         **({"anchor": anchor.date()} if anchor else {}),
     )
     with SandboxServers(settings, host, exact_port, bill_port) as running:

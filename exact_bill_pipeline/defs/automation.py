@@ -36,9 +36,9 @@ def payables_schedule(context: dg.ScheduleEvaluationContext) -> list[dg.RunReque
 def _latest_storage_id(instance: dg.DagsterInstance, keys: list[dg.AssetKey]) -> int:
     ids = []
     for key in keys:
-        event = instance.get_latest_materialization_event(key)
-        if event is not None and event.storage_id is not None:
-            ids.append(event.storage_id)
+        records = instance.fetch_materializations(key, limit=1).records
+        if records:
+            ids.append(records[0].storage_id)
     return max(ids, default=0)
 
 

@@ -1,8 +1,6 @@
 """Payables assets: BILL vendors matched to Exact suppliers, and bills and payments posted to Exact's journal."""
 
 
-from collections import Counter
-from typing import Any
 
 import dagster as dg
 
@@ -58,15 +56,11 @@ def bill_bills(context: dg.AssetExecutionContext, bill: BillClient, state: State
     """BILL's bills, one partition per day they were created; re-reading a day picks up every change."""
     api = bill.api()
     marks = call_marks(bill=api)
-    totals: Counter[str] = Counter()
-    sample: list[dict[str, Any]] = []
-    for day in partition_days(context):
-        report = bills.read_bills(api, state.store(), day)
-        totals.update({"read": report.read, "postable": report.postable, "changed": report.changed})
-        sample.extend(report.preview)
+    report = bills.read_bills(api, state.store(), partition_days(context))
     return dg.MaterializeResult(metadata={
-        "dagster/row_count": totals["read"], "rows_read": totals["read"], "postable": totals["postable"],
-        "changed_since_last_read": totals["changed"], "preview": preview(sample), **api_calls(bill=api, since=marks),
+        "dagster/row_count": report.read, "rows_read": report.read, "postable": report.postable,
+        "changed_since_last_read": report.changed, "preview": preview(report.preview),
+        **api_calls(bill=api, since=marks),
     })
 
 
@@ -83,10 +77,8 @@ def exact_purchase_entries(context: dg.AssetExecutionContext, config: PostingCon
     api = None if config.dry_run else exact.api()
     marks = call_marks(api)
     store, settings = state.store(), accounting.posting()
-    total = bills.PostReport()
-    for day in partition_days(context):
-        report = bills.post_bills(api, store, day, settings, actor=context.run_id, dry_run=config.dry_run)
-        _add(total, report)
+    total = bills.post_bills(api, store, partition_days(context), settings, actor=context.run_id,
+                             dry_run=config.dry_run)
     if total.uncertain:
         context.log.warning(f"{len(total.uncertain)} bill(s) may or may not be in Exact; the next run looks "
                             f"them up before posting: {', '.join(total.uncertain)}")
@@ -106,7 +98,7 @@ def bill_payments(context: dg.AssetExecutionContext, bill: BillClient, state: St
     """BILL's payments, one partition per day they were created."""
     api = bill.api()
     marks = call_marks(bill=api)
-    read = sum(payments.read_payments(api, state.store(), day) for day in partition_days(context))
+    read = payments.read_payments(api, state.store(), partition_days(context))
     return dg.MaterializeResult(metadata={"dagster/row_count": read, "rows_read": read,
                                           **api_calls(bill=api, since=marks)})
 
@@ -128,10 +120,8 @@ def exact_payment_entries(context: dg.AssetExecutionContext, config: PostingConf
     if not settings.ap_account_id:
         raise dg.Failure(f"Exact has no GL account {accounting.ap_account_code} (accounts payable, setting "
                          f"EXACT_AP_ACCOUNT_CODE); run the reference sync first or fix the setting.")
-    total = payments.PaymentReport()
-    for day in partition_days(context):
-        _add(total, payments.post_payments(api, store, day, settings, actor=context.run_id,
-                                           dry_run=config.dry_run))
+    total = payments.post_payments(api, store, partition_days(context), settings, actor=context.run_id,
+                                   dry_run=config.dry_run)
     return dg.MaterializeResult(metadata={
         "dry_run": config.dry_run, "payments_read": total.read, "posted": total.posted,
         "recovered_after_uncertain_post": total.recovered, "already_posted": total.already_posted,
@@ -140,15 +130,3 @@ def exact_payment_entries(context: dg.AssetExecutionContext, config: PostingConf
         "entries_would_post": preview(total.would_post, limit=50), "preview": preview(total.preview),
         **api_calls(api, since=marks),
     })
-
-
-def _add(total: Any, report: Any) -> None:
-    """Sums the counters and concatenates the lists of one day's report into the run's total."""
-    for name, value in vars(report).items():
-        current = getattr(total, name)
-        if isinstance(value, Counter):
-            current.update(value)
-        elif isinstance(value, list):
-            current.extend(value)
-        else:
-            setattr(total, name, current + value)

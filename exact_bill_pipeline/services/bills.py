@@ -23,15 +23,19 @@ from exact_bill_pipeline.domain.postings import (
     plan_purchase_entry,
     posting_content,
 )
-from exact_bill_pipeline.services.exactly_once import Created, Posting, post_exactly_once
+from exact_bill_pipeline.iterables import batched
+from exact_bill_pipeline.services.exactly_once import Created, Posting, PostingResult, post_exactly_once
 from exact_bill_pipeline.services.reference import stored_gl_accounts
 from exact_bill_pipeline.services.vendors import supplier_for_vendor
 from exact_bill_pipeline.state import mappings, snapshots
 from exact_bill_pipeline.state.db import StateStore
-from exact_bill_pipeline.state.failures import FailureQueue
+from exact_bill_pipeline.state.failures import FailureQueue, Report
 from exact_bill_pipeline.state.ledger import LedgerEntry, PostingLedger
 
 PREVIEW_ROWS = 10
+SAVE_CHUNK = 500
+# A range of days is posted a few days at a time, so that memory stays flat however long the range.
+DAYS_AT_ONCE = 7
 
 
 @dataclass
@@ -56,35 +60,43 @@ class PostReport:
     preview: list[dict[str, Any]] = field(default_factory=list)
 
 
-def day_bounds(day: str) -> tuple[datetime, datetime]:
-    start = datetime.combine(date.fromisoformat(day), time.min, tzinfo=UTC)
-    return start, start + timedelta(days=1)
+def day_ranges(days: list[str]) -> list[tuple[datetime, datetime]]:
+    """The days as [start, end) ranges of consecutive days, so a range of partitions is read in one query."""
+    ranges: list[tuple[datetime, datetime]] = []
+    for day in sorted(set(days)):
+        start = datetime.combine(date.fromisoformat(day), time.min, tzinfo=UTC)
+        if ranges and ranges[-1][1] == start:
+            ranges[-1] = (ranges[-1][0], start + timedelta(days=1))
+        else:
+            ranges.append((start, start + timedelta(days=1)))
+    return ranges
 
 
-def read_bills(bill: BillApi, store: StateStore, day: str) -> ReadReport:
-    """Every bill BILL created on ``day``, stored as the partition's snapshots."""
-    start, end = day_bounds(day)
+def read_bills(bill: BillApi, store: StateStore, days: list[str]) -> ReadReport:
+    """Every bill BILL created on these days, stored as the partitions' snapshots, a few pages at a time."""
     report = ReadReport()
-    bills = bill.bills(created_from=start, created_before=end)
-    save_bill_snapshots(store, [b.raw for b in bills], report)
+    for start, end in day_ranges(days):
+        for chunk in batched(bill.iter_bills(created_from=start, created_before=end), SAVE_CHUNK):
+            save_bill_snapshots(store, [b.raw for b in chunk], report)
     return report
 
 
 def save_bill_snapshots(store: StateStore, items: list[dict[str, Any]], report: ReadReport | None = None) -> None:
     settings = PostingSettings()
+    rows = [{"source_id": item["id"], "partition": partition_of(item), "amount": money(item["amount"]),
+             "status": item.get("approvalStatus"), "archived": bool(item.get("archived")),
+             "updated_time": item.get("updatedTime"), "content_hash": content_hash(posting_content(item)),
+             "data": item} for item in items]
     with store.transaction() as conn:
-        for item in items:
-            digest = content_hash(posting_content(item))
-            before = snapshots.get(conn, "bill", item["id"])
-            snapshots.save(conn, "bill", item["id"], partition=partition_of(item), amount=money(item["amount"]),
-                           status=item.get("approvalStatus"), archived=bool(item.get("archived")),
-                           updated_time=item.get("updatedTime"), content_hash=digest, data=item)
-            if report is not None:
-                report.read += 1
-                report.postable += is_postable(item, settings)
-                report.changed += before is not None and before.content_hash != digest
-                if len(report.preview) < PREVIEW_ROWS:
-                    report.preview.append(_preview(item))
+        before = snapshots.content_hashes(conn, "bill", [r["source_id"] for r in rows])
+        snapshots.save_many(conn, "bill", rows)
+    if report is not None:
+        for row in rows:
+            report.read += 1
+            report.postable += is_postable(row["data"], settings)
+            report.changed += row["source_id"] in before and before[row["source_id"]] != row["content_hash"]
+            if len(report.preview) < PREVIEW_ROWS:
+                report.preview.append(_preview(row["data"]))
 
 
 @dataclass(frozen=True)
@@ -119,37 +131,52 @@ def load_mapping(store: StateStore) -> Mapping:
     return Mapping(accounts, cost_centers, account_names, department_names, supplier_for_vendor(store), vendor_rows)
 
 
-def post_bills(exact: ExactApi | None, store: StateStore, day: str, settings: PostingSettings, *, actor: str,
-               dry_run: bool = False, only: set[str] | None = None) -> PostReport:
-    """Posts the day's postable bills; what cannot be posted is queued with its reasons.
+def post_bills(exact: ExactApi | None, store: StateStore, days: list[str], settings: PostingSettings, *,
+               actor: str, dry_run: bool = False, only: set[str] | None = None) -> PostReport:
+    """Posts the postable bills of these days; what cannot be posted is queued with its reasons.
 
     With ``dry_run`` nothing is written anywhere: the report lists the journal lines that would be posted.
     ``only`` limits the run to some bills (a replay).
     """
     mapping = load_mapping(store)
-    ledger, queue = PostingLedger(store), FailureQueue(store)
     report = PostReport()
-    with store.transaction() as conn:
-        day_snapshots = snapshots.in_partition(conn, "bill", day)
-    for snap in day_snapshots:
-        if only is not None and snap.source_id not in only:
-            continue
-        report.considered += 1
-        _post_one(exact, snap.data, mapping, ledger, queue, settings, report, actor=actor, dry_run=dry_run)
+    for chunk in batched(sorted(days), DAYS_AT_ONCE):
+        _post_days(exact, store, list(chunk), settings, mapping, report, actor=actor, dry_run=dry_run, only=only)
     return report
 
 
-def _post_one(exact: ExactApi | None, bill: dict[str, Any], mapping: Mapping, ledger: PostingLedger,
-              queue: FailureQueue, settings: PostingSettings, report: PostReport, *, actor: str,
-              dry_run: bool) -> None:
-    bill_id, day = bill["id"], partition_of(bill)
-    entry = ledger.get("bill", bill_id)
-    if entry is not None and entry.state == "posted":
-        _check_unchanged(entry, bill, queue, report, actor=actor, dry_run=dry_run)
-        return
+def _post_days(exact: ExactApi | None, store: StateStore, days: list[str], settings: PostingSettings,
+               mapping: Mapping, report: PostReport, *, actor: str, dry_run: bool, only: set[str] | None) -> None:
+    ledger, queue = PostingLedger(store), FailureQueue(store)
+    with store.transaction() as conn:
+        day_bills = [s.data for s in snapshots.in_partitions(conn, "bill", days)
+                     if only is None or s.source_id in only]
+    entries = ledger.get_many("bill", [bill["id"] for bill in day_bills])
+    waiting = {item.source_id for item in queue.items(status="open", kind="bill", partitions=days)}
+    postings: dict[str, tuple[Posting, dict[str, Any]]] = {}
+    problems: list[Report] = []  # written to the queue together, in one transaction
+    for bill in day_bills:
+        report.considered += 1
+        entry = entries.get(bill["id"])
+        if entry is not None and entry.state == "posted":
+            _check_unchanged(entry, bill, queue, report, actor=actor, dry_run=dry_run)
+            continue
+        posting = _plan(exact, bill, mapping, problems, settings, report, dry_run=dry_run)
+        if posting is not None:
+            postings[bill["id"]] = (posting, bill)
+    queue.report_many(problems, actor=actor)
+    results = post_exactly_once([p for p, _ in postings.values()], ledger, actor=actor)
+    for bill_id, result in results.items():
+        posting, bill = postings[bill_id]
+        _record(result, bill, posting, queue, report, actor=actor, was_waiting=bill_id in waiting)
+
+
+def _plan(exact: ExactApi | None, bill: dict[str, Any], mapping: Mapping, problems: list[Report],
+          settings: PostingSettings, report: PostReport, *, dry_run: bool) -> Posting | None:
+    """The posting for a bill that is ready; otherwise None, with the bill queued or counted."""
     if not is_postable(bill, settings):
         report.not_postable += 1
-        return
+        return None
     supplier_id = mapping.suppliers.get(bill["vendorId"])
     plan: EntryPlan | list[Problem]
     if supplier_id is None:
@@ -160,38 +187,42 @@ def _post_one(exact: ExactApi | None, bill: dict[str, Any], mapping: Mapping, le
                                    account_names=mapping.account_names, department_names=mapping.department_names)
     if isinstance(plan, list):
         if not dry_run:
-            _queue(queue, bill, plan, actor)
+            problems.append(_problems_report(bill, plan))
         report.queued[plan[0].reason] += 1
-        return
+        return None
     if dry_run or exact is None:
-        report.would_post.extend({"bill": bill_id, "invoice": plan.payload["YourRef"], **line}
+        report.would_post.extend({"bill": bill["id"], "invoice": plan.payload["YourRef"], **line}
                                  for line in plan.lines)
-        return
-    assert supplier_id is not None
-    posting = Posting(
-        "bill", bill_id, day, content_hash(posting_content(bill)), settings.purchase_journal, supplier_id,
-        plan.payload["YourRef"], plan.amount,
-        create=lambda: _created(exact.create_purchase_entry(plan.payload)),
-        find=lambda: _find_purchase_entry(exact, supplier_id, plan.payload["YourRef"], bill_id),
-        content=posting_content(bill),
+        return None
+    payload, your_ref, bill_id = plan.payload, plan.payload["YourRef"], bill["id"]
+    content = posting_content(bill)
+    return Posting(
+        "bill", bill_id, partition_of(bill), content_hash(content), settings.purchase_journal, supplier_id,
+        your_ref, plan.amount, create=lambda: _created(exact.create_purchase_entry(payload)),
+        find=lambda: _find_purchase_entry(exact, supplier_id, your_ref, bill_id), content=content,
+        payload=payload,
     )
-    result = post_exactly_once(posting, ledger, actor=actor)
+
+
+def _record(result: PostingResult, bill: dict[str, Any], posting: Posting, queue: FailureQueue,
+            report: PostReport, *, actor: str, was_waiting: bool) -> None:
     if result.outcome in {"posted", "recovered"}:
         setattr(report, result.outcome, getattr(report, result.outcome) + 1)
-        queue.resolve("bill", bill_id, actor=actor, note=f"posted as Exact entry {result.entry_number}")
+        if was_waiting:
+            queue.resolve("bill", bill["id"], actor=actor, note=f"posted as Exact entry {result.entry_number}")
         if len(report.preview) < PREVIEW_ROWS:
             report.preview.append({**_preview(bill), "entry": result.entry_number})
     elif result.outcome == "already_posted":
         report.already_posted += 1
     elif result.outcome == "rejected":
         error = result.error
-        queue.report("bill", bill_id, partition=day, reason="exact_rejected",
+        queue.report("bill", bill["id"], partition=posting.partition, reason="exact_rejected",
                      message=f"Exact rejected the purchase entry: {result.detail}", snapshot=bill,
-                     tried={"payload": plan.payload}, exact_message="\n".join(error.lines) if error else None,
-                     actor=actor)
+                     tried={"payload": posting.payload},
+                     exact_message="\n".join(error.lines) if error else None, actor=actor)
         report.queued["exact_rejected"] += 1
     else:
-        report.uncertain.append(bill_id)
+        report.uncertain.append(bill["id"])
 
 
 def _check_unchanged(entry: LedgerEntry, bill: dict[str, Any], queue: FailureQueue, report: PostReport, *,
@@ -219,10 +250,9 @@ def _vendor_problem(bill: dict[str, Any], mapping: Mapping) -> Problem:
     return Problem("vendor_unmatched", f"vendor {name!r} has no Exact supplier yet", {"vendor": name})
 
 
-def _queue(queue: FailureQueue, bill: dict[str, Any], problems: list[Problem], actor: str) -> None:
-    queue.report("bill", bill["id"], partition=partition_of(bill), reason=problems[0].reason,
-                 message="; ".join(p.message for p in problems), snapshot=bill,
-                 tried=[{"reason": p.reason, **p.tried} for p in problems], actor=actor)
+def _problems_report(bill: dict[str, Any], problems: list[Problem]) -> Report:
+    return Report("bill", bill["id"], partition_of(bill), problems[0].reason, "; ".join(p.message for p in problems),
+                  bill, [{"reason": p.reason, **p.tried} for p in problems])
 
 
 def _created(entry: Any) -> Created:

@@ -1,4 +1,4 @@
-"""Posting to Exact exactly once: intent in the ledger first, a look-up after any doubt, EntryID after."""
+"""Posting to Exact exactly once: intents in the ledger first, a look-up after any doubt, EntryIDs after."""
 
 from __future__ import annotations
 
@@ -8,11 +8,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
-from exact_bill_pipeline.state.ledger import PostingLedger, SourceKind
+from exact_bill_pipeline.state.ledger import Intent, Outcome, PostingLedger, SourceKind
 from exact_bill_pipeline.transport.errors import UncertainOutcome, ValidationFailed
 
 log = logging.getLogger(__name__)
-Outcome = Literal["posted", "recovered", "already_posted", "uncertain", "rejected"]
+Result = Literal["posted", "recovered", "already_posted", "uncertain", "rejected"]
+# Intents are written (and outcomes recorded) for this many postings at a time: two commits per batch
+# instead of per posting; a crash leaves at most one batch to look up on the next run.
+BATCH = 25
 
 
 @dataclass(frozen=True)
@@ -25,7 +28,7 @@ class Created:
 
 @dataclass(frozen=True)
 class PostingResult:
-    outcome: Outcome
+    outcome: Result
     entry_id: str | None = None
     entry_number: int | None = None
     error: ValidationFailed | None = None
@@ -47,49 +50,75 @@ class Posting:
     create: Callable[[], Created]
     find: Callable[[], Created | None]
     content: Any = None  # what is posted, kept in the ledger to diff later changes against
+    payload: Any = None  # what is sent, shown in the failure queue when Exact refuses it
+
+    def intent(self) -> Intent:
+        return Intent(self.kind, self.source_id, self.partition, self.content_hash, self.journal, self.supplier_id,
+                      self.lookup_ref, self.amount, self.content)
 
 
-def post_exactly_once(posting: Posting, ledger: PostingLedger, *, actor: str) -> PostingResult:
-    """Posts unless the ledger says it is done; looks Exact up first only when an earlier attempt is in doubt.
+def post_exactly_once(postings: list[Posting], ledger: PostingLedger, *, actor: str) -> dict[str, PostingResult]:
+    """Posts each unless the ledger says it is done; looks Exact up first only when an earlier attempt is in doubt.
 
     A healthy posting costs exactly one Exact call (the POST). An unfinished ledger entry (a crash, a lost
     response, a timeout) costs one look-up first, and a found entry is adopted instead of posted again.
+    Returns the result per source ID.
     """
-    existing = ledger.get(posting.kind, posting.source_id)
-    if existing is not None and existing.state == "posted":
-        return PostingResult("already_posted", existing.exact_entry_id, existing.entry_number)
-    in_doubt = existing is not None and existing.unfinished
-    ledger.record_intent(posting.kind, posting.source_id, partition=posting.partition,
-                         content_hash=posting.content_hash, journal=posting.journal,
-                         supplier_id=posting.supplier_id, lookup_ref=posting.lookup_ref, amount=posting.amount,
-                         actor=actor, content=posting.content)
+    results: dict[str, PostingResult] = {}
+    for start in range(0, len(postings), BATCH):
+        batch = postings[start:start + BATCH]
+        existing = ledger.get_many(batch[0].kind, [p.source_id for p in batch]) if batch else {}
+        todo = []
+        for posting in batch:
+            entry = existing.get(posting.source_id)
+            if entry is not None and entry.state == "posted":
+                results[posting.source_id] = PostingResult("already_posted", entry.exact_entry_id, entry.entry_number)
+            else:
+                todo.append((posting, entry is not None and entry.unfinished))
+        if not todo:
+            continue
+        ledger.record_intents([posting.intent() for posting, _ in todo], actor=actor)
+        outcomes = []
+        try:
+            for posting, in_doubt in todo:
+                result = _post(posting, in_doubt)
+                results[posting.source_id] = result
+                outcomes.append(_outcome(posting, result))
+        finally:
+            # Whatever was learned is kept, even when a call in this batch raised: the rest stay 'posting'
+            # and are looked up next time.
+            ledger.finish(outcomes, actor=actor)
+    return results
+
+
+def _post(posting: Posting, in_doubt: bool) -> PostingResult:
     if in_doubt:
         found = posting.find()
         if found is not None:
-            return _adopt(posting, ledger, found, actor, "recovered")
+            return PostingResult("recovered", found.entry_id, found.entry_number)
     for attempt in (1, 2):
         try:
             created = posting.create()
         except ValidationFailed as error:
-            ledger.mark_rejected(posting.kind, posting.source_id, actor=actor, reason="; ".join(error.lines))
             return PostingResult("rejected", error=error, detail="; ".join(error.lines))
         except UncertainOutcome as doubt:
-            ledger.mark_uncertain(posting.kind, posting.source_id, actor=actor, reason=str(doubt))
             found = posting.find()
             if found is not None:
-                return _adopt(posting, ledger, found, actor, "recovered")
+                return PostingResult("recovered", found.entry_id, found.entry_number)
             if attempt == 2:
                 return PostingResult("uncertain", detail=str(doubt))
             log.warning("%s %s: outcome unknown and not found in Exact; posting once more",
                         posting.kind, posting.source_id)
             continue
-        ledger.mark_posted(posting.kind, posting.source_id, entry_id=created.entry_id,
-                           entry_number=created.entry_number, actor=actor)
         return PostingResult("posted", created.entry_id, created.entry_number)
     raise AssertionError("unreachable")
 
 
-def _adopt(posting: Posting, ledger: PostingLedger, found: Created, actor: str, how: Outcome) -> PostingResult:
-    ledger.mark_posted(posting.kind, posting.source_id, entry_id=found.entry_id, entry_number=found.entry_number,
-                       actor=actor, how="found in Exact after an earlier attempt whose outcome was unknown")
-    return PostingResult(how, found.entry_id, found.entry_number)
+def _outcome(posting: Posting, result: PostingResult) -> Outcome:
+    if result.outcome == "rejected":
+        return Outcome(posting.kind, posting.source_id, "rejected", result.detail)
+    if result.outcome == "uncertain":
+        return Outcome(posting.kind, posting.source_id, "uncertain", result.detail)
+    why = ("found in Exact after an earlier attempt whose outcome was unknown" if result.outcome == "recovered"
+           else "posted")
+    return Outcome(posting.kind, posting.source_id, "posted", why, result.entry_id, result.entry_number)

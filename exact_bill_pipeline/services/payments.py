@@ -17,12 +17,13 @@ from exact_bill_pipeline.domain.payments import (
     plan_payment_entry,
 )
 from exact_bill_pipeline.domain.postings import content_hash, money, partition_of
-from exact_bill_pipeline.services.bills import PREVIEW_ROWS, day_bounds
-from exact_bill_pipeline.services.exactly_once import Created, Posting, post_exactly_once
+from exact_bill_pipeline.iterables import batched
+from exact_bill_pipeline.services.bills import DAYS_AT_ONCE, PREVIEW_ROWS, SAVE_CHUNK, day_ranges
+from exact_bill_pipeline.services.exactly_once import Created, Posting, PostingResult, post_exactly_once
 from exact_bill_pipeline.state import snapshots
 from exact_bill_pipeline.state.db import StateStore
 from exact_bill_pipeline.state.failures import FailureQueue
-from exact_bill_pipeline.state.ledger import PostingLedger
+from exact_bill_pipeline.state.ledger import LedgerEntry, PostingLedger
 
 
 @dataclass
@@ -38,73 +39,92 @@ class PaymentReport:
     preview: list[dict[str, Any]] = field(default_factory=list)
 
 
-def read_payments(bill: BillApi, store: StateStore, day: str) -> int:
-    """BILL's payments created on ``day``; BILL's payment list is filtered by createdTime like bills."""
-    start, end = day_bounds(day)
-    items = [p.model_dump(mode="json", by_alias=True) for p in bill.payments(created_from=start, created_before=end)]
-    with store.transaction() as conn:
-        for item in items:
-            snapshots.save(conn, "payment", item["id"], partition=partition_of(item), amount=money(item["amount"]),
-                           status=item.get("status"), archived=False, updated_time=item.get("updatedTime"),
-                           content_hash=content_hash(payment_content(item)),
-                           data=item)
-    return len(items)
+def read_payments(bill: BillApi, store: StateStore, days: list[str]) -> int:
+    """BILL's payments created on these days; BILL's payment list is filtered by createdTime like bills."""
+    read = 0
+    for start, end in day_ranges(days):
+        for chunk in batched(bill.iter_payments(created_from=start, created_before=end), SAVE_CHUNK):
+            items = [p.model_dump(mode="json", by_alias=True) for p in chunk]
+            rows = [{"source_id": item["id"], "partition": partition_of(item), "amount": money(item["amount"]),
+                     "status": item.get("status"), "archived": False, "updated_time": item.get("updatedTime"),
+                     "content_hash": content_hash(payment_content(item)), "data": item} for item in items]
+            with store.transaction() as conn:
+                snapshots.save_many(conn, "payment", rows)
+            read += len(rows)
+    return read
 
 
-def post_payments(exact: ExactApi | None, store: StateStore, day: str, settings: PaymentSettings, *, actor: str,
-                  dry_run: bool = False, only: set[str] | None = None) -> PaymentReport:
+def post_payments(exact: ExactApi | None, store: StateStore, days: list[str], settings: PaymentSettings, *,
+                  actor: str, dry_run: bool = False, only: set[str] | None = None) -> PaymentReport:
     """Posts each settled payment whose bills are all in Exact; a payment of an unposted bill waits in the queue."""
-    ledger, queue = PostingLedger(store), FailureQueue(store)
     report = PaymentReport()
+    for chunk in batched(sorted(days), DAYS_AT_ONCE):
+        _post_days(exact, store, list(chunk), settings, report, actor=actor, dry_run=dry_run, only=only)
+    return report
+
+
+def _post_days(exact: ExactApi | None, store: StateStore, days: list[str], settings: PaymentSettings,
+               report: PaymentReport, *, actor: str, dry_run: bool, only: set[str] | None) -> None:
+    ledger, queue = PostingLedger(store), FailureQueue(store)
     with store.transaction() as conn:
-        day_payments = [s.data for s in snapshots.in_partition(conn, "payment", day)]
+        day_payments = [s.data for s in snapshots.in_partitions(conn, "payment", days)
+                        if only is None or s.source_id in only]
+    bill_entries = ledger.get_many("bill", [b for p in day_payments for b in paid_bill_ids(p)])
+    waiting = {item.source_id for item in queue.items(status="open", kind="payment", partitions=days)}
+    postings: dict[str, tuple[Posting, dict[str, Any]]] = {}
     for payment in day_payments:
-        if only is not None and payment["id"] not in only:
-            continue
         report.read += 1
         if not is_settled(payment):
             report.not_settled += 1
             continue
-        _post_one(exact, payment, day, settings, ledger, queue, report, actor=actor, dry_run=dry_run)
-    return report
+        posting = _plan(exact, payment, partition_of(payment), settings, bill_entries, queue, report, actor=actor,
+                        dry_run=dry_run)
+        if posting is not None:
+            postings[payment["id"]] = (posting, payment)
+    for payment_id, result in post_exactly_once([p for p, _ in postings.values()], ledger, actor=actor).items():
+        posting, payment = postings[payment_id]
+        _record(result, payment, posting, queue, report, actor=actor, was_waiting=payment_id in waiting)
 
 
-def _post_one(exact: ExactApi | None, payment: dict[str, Any], day: str, settings: PaymentSettings,
-              ledger: PostingLedger, queue: FailureQueue, report: PaymentReport, *, actor: str, dry_run: bool) -> None:
+def _plan(exact: ExactApi | None, payment: dict[str, Any], day: str, settings: PaymentSettings,
+          bill_entries: dict[str, LedgerEntry], queue: FailureQueue, report: PaymentReport, *, actor: str,
+          dry_run: bool) -> Posting | None:
     bill_ids = paid_bill_ids(payment)
-    bill_entries = [ledger.get("bill", bill_id) for bill_id in bill_ids]
-    posted = [e for e in bill_entries if e is not None and e.state == "posted"]
+    posted = [bill_entries[b] for b in bill_ids if b in bill_entries and bill_entries[b].state == "posted"]
     if not bill_ids or len(posted) != len(bill_ids):
-        missing = [bid for bid, e in zip(bill_ids, bill_entries, strict=True) if e is None or e.state != "posted"]
+        missing = [b for b in bill_ids if b not in bill_entries or bill_entries[b].state != "posted"]
         if not dry_run:
             queue.report("payment", payment["id"], partition=day, reason="bill_not_posted",
                          message=f"the payment's bills are not in Exact yet ({', '.join(missing) or 'none named'}); "
                                  f"it is posted once they are", snapshot=payment, tried={"bills": missing},
                          actor=actor)
         report.queued["bill_not_posted"] += 1
-        return
+        return None
     supplier_id = posted[0].supplier_id or ""
     invoices = [e.lookup_ref or "" for e in posted]
     entry = plan_payment_entry(payment, supplier_id=supplier_id, invoice_numbers=invoices, settings=settings)
     if dry_run or exact is None:
         report.would_post.append({"payment": payment["id"], **entry})
-        return
-    content = payment_content(payment)
-    result = post_exactly_once(Posting(
-        "payment", payment["id"], day, content_hash(content), settings.journal, supplier_id,
-        payment_description(payment, invoices), money(payment["amount"]),
-        create=lambda: _create(exact, settings, entry), find=lambda: _find(exact, settings, payment["id"]),
-        content=content,
-    ), ledger, actor=actor)
+        return None
+    content, payment_id = payment_content(payment), payment["id"]
+    return Posting("payment", payment_id, day, content_hash(content), settings.journal, supplier_id,
+                   payment_description(payment, invoices), money(payment["amount"]),
+                   create=lambda: _create(exact, settings, entry), find=lambda: _find(exact, settings, payment_id),
+                   content=content, payload=entry)
+
+
+def _record(result: PostingResult, payment: dict[str, Any], posting: Posting, queue: FailureQueue,
+            report: PaymentReport, *, actor: str, was_waiting: bool) -> None:
     if result.outcome in {"posted", "recovered", "already_posted"}:
         setattr(report, result.outcome, getattr(report, result.outcome) + 1)
-        queue.resolve("payment", payment["id"], actor=actor, note=f"posted as Exact entry {result.entry_number}")
+        if was_waiting:
+            queue.resolve("payment", payment["id"], actor=actor, note=f"posted as Exact entry {result.entry_number}")
         if result.outcome != "already_posted" and len(report.preview) < PREVIEW_ROWS:
             report.preview.append({"payment": payment["id"], "amount": payment["amount"], "entry": result.entry_number})
     elif result.outcome == "rejected":
-        queue.report("payment", payment["id"], partition=day, reason="exact_rejected",
+        queue.report("payment", payment["id"], partition=posting.partition, reason="exact_rejected",
                      message=f"Exact rejected the payment entry: {result.detail}", snapshot=payment,
-                     tried={"payload": entry}, actor=actor,
+                     tried={"payload": posting.payload}, actor=actor,
                      exact_message="\n".join(result.error.lines) if result.error else None)
         report.queued["exact_rejected"] += 1
     else:

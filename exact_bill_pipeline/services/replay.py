@@ -48,14 +48,14 @@ def replay(exact: ExactApi, store: StateStore, posting: PostingSettings, payment
     for day, sources in sorted(by_day.items()):
         counts = report.days.setdefault(day, {})
         if sources["bill"]:
-            posted = bills.post_bills(exact, store, day, posting, actor=actor, only=sources["bill"])
+            posted = bills.post_bills(exact, store, [day], posting, actor=actor, only=sources["bill"])
             counts["posted"] = posted.posted
             counts["recovered"] = posted.recovered
             counts["still_failing"] = sum(posted.queued.values())
     # Payments wait on bills of any day, so they are retried after all bills.
     for day, sources in sorted(by_day.items()):
         if sources["payment"]:
-            paid = payments.post_payments(exact, store, day, payment, actor=actor, only=sources["payment"])
+            paid = payments.post_payments(exact, store, [day], payment, actor=actor, only=sources["payment"])
             report.days[day]["payments_posted"] = paid.posted
     report.still_open = len(replayable(queue, ids))
     return report

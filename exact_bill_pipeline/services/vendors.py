@@ -131,8 +131,8 @@ def _create_supplier(exact: ExactApi, store: StateStore, ledger: PostingLedger, 
                                filter=f"Name eq {odata.string(fields['Name'])} and IsSupplier eq true"))
         return Created(str(rows[0]["ID"])) if rows else None
 
-    result = post_exactly_once(
-        Posting("vendor", vendor["id"], "", "", "", None, fields["Name"], Decimal(0), create, find),
-        ledger, actor=actor)
+    posting = Posting("vendor", vendor["id"], "", "", "", None, fields["Name"], Decimal(0), create, find,
+                      payload=fields)
+    result = post_exactly_once([posting], ledger, actor=actor)[vendor["id"]]
     return result.entry_id if result.outcome in {"posted", "recovered", "already_posted"} else None
 

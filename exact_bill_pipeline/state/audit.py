@@ -26,6 +26,18 @@ def record(
     ))
 
 
+def record_many(conn: sa.Connection, entries: list[dict[str, Any]], *, actor: str) -> None:
+    """Appends several entries (each with entity_kind, entity_id, action, before, after) in one statement."""
+    if not entries:
+        return
+    now = datetime.now(tz=UTC)
+    conn.execute(sa.insert(audit_log), [
+        {"at": now, "actor": actor, "entity_kind": e["entity_kind"], "entity_id": e["entity_id"],
+         "action": e["action"], "before": to_json(e.get("before")), "after": to_json(e.get("after"))}
+        for e in entries
+    ])
+
+
 def history(conn: sa.Connection, entity_kind: str, entity_id: str) -> list[dict[str, Any]]:
     rows = conn.execute(
         sa.select(audit_log).where(audit_log.c.entity_kind == entity_kind, audit_log.c.entity_id == entity_id)

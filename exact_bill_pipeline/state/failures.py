@@ -40,6 +40,20 @@ class FailureItem:
                 "attempts": self.attempts, "status": self.status}
 
 
+@dataclass(frozen=True)
+class Report:
+    """Why one source could not be posted, as reported to the queue."""
+
+    kind: str
+    source_id: str
+    partition: str
+    reason: str
+    message: str
+    snapshot: dict[str, Any]
+    tried: Any = None
+    exact_message: str | None = None
+
+
 class UnknownFailure(LookupError):
     """No queue item has that ID."""
 
@@ -52,26 +66,36 @@ class FailureQueue:
                snapshot: dict[str, Any], tried: Any = None, exact_message: str | None = None,
                actor: str) -> FailureItem:
         """Puts an item in the queue, or counts one more attempt on the open one (reopening an old one)."""
+        self.report_many([Report(kind, source_id, partition, reason, message, snapshot, tried, exact_message)],
+                         actor=actor)
+        item = self.find(kind, source_id)
+        assert item is not None
+        return item
+
+    def report_many(self, reports: list[Report], *, actor: str) -> None:
+        """report() for several sources, in one transaction."""
+        if not reports:
+            return
         now = datetime.now(tz=UTC)
-        values = {"partition_date": partition, "reason_code": reason, "message": message,
-                  "exact_message": exact_message, "snapshot": json.dumps(snapshot, default=str),
-                  "tried": json.dumps(tried, default=str), "status": "open", "last_seen": now,
-                  "resolved_at": None}
         with self.store.exclusive() as conn:
-            before = self._find(conn, kind, source_id, lock=True)
-            if before is None:
-                conn.execute(sa.insert(failure_queue).values(source_kind=kind, source_id=source_id, attempts=1,
-                                                             first_seen=now, note=None, **values))
-            else:
-                conn.execute(sa.update(failure_queue).where(failure_queue.c.id == before.id)
-                             .values(attempts=failure_queue.c.attempts + 1, **values))
-            after = self._find(conn, kind, source_id)
-            if before is None or before.status != "open" or before.reason_code != reason:
-                audit.record(conn, actor=actor, entity_kind="failure", entity_id=f"{kind}:{source_id}",
-                             action="queued" if before is None else "requeued",
-                             before=before.summary() if before else None, after=after.summary() if after else None)
-        assert after is not None
-        return after
+            for r in reports:
+                values = {"partition_date": r.partition, "reason_code": r.reason, "message": r.message,
+                          "exact_message": r.exact_message, "snapshot": json.dumps(r.snapshot, default=str),
+                          "tried": json.dumps(r.tried, default=str), "status": "open", "last_seen": now,
+                          "resolved_at": None}
+                before = self._find(conn, r.kind, r.source_id, lock=True)
+                if before is None:
+                    conn.execute(sa.insert(failure_queue).values(source_kind=r.kind, source_id=r.source_id,
+                                                                 attempts=1, first_seen=now, note=None, **values))
+                else:
+                    conn.execute(sa.update(failure_queue).where(failure_queue.c.id == before.id)
+                                 .values(attempts=failure_queue.c.attempts + 1, **values))
+                if before is None or before.status != "open" or before.reason_code != r.reason:
+                    after = {"kind": r.kind, "source_id": r.source_id, "partition": r.partition,
+                             "reason": r.reason, "message": r.message, "status": "open"}
+                    audit.record(conn, actor=actor, entity_kind="failure", entity_id=f"{r.kind}:{r.source_id}",
+                                 action="queued" if before is None else "requeued",
+                                 before=before.summary() if before else None, after=after)
 
     def resolve(self, kind: str, source_id: str, *, actor: str, note: str) -> bool:
         """Closes the open item of a source that has now been posted; False when there was none."""
@@ -104,12 +128,15 @@ class FailureQueue:
             return self._find(conn, kind, source_id)
 
     def items(self, *, status: ItemStatus | None = "open", reason: str | None = None,
-              kind: str | None = None, partition: str | None = None) -> list[FailureItem]:
+              kind: str | None = None, partition: str | None = None,
+              partitions: list[str] | None = None) -> list[FailureItem]:
         query = sa.select(failure_queue).order_by(failure_queue.c.partition_date, failure_queue.c.id)
         for column, value in (("status", status), ("reason_code", reason), ("source_kind", kind),
                               ("partition_date", partition)):
             if value is not None:
                 query = query.where(failure_queue.c[column] == value)
+        if partitions is not None:
+            query = query.where(failure_queue.c.partition_date.in_(partitions))
         with self.store.transaction() as conn:
             return [_item(row) for row in conn.execute(query).mappings()]
 

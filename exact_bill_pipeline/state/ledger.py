@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
+from exact_bill_pipeline.iterables import batched
 from exact_bill_pipeline.state import audit
 from exact_bill_pipeline.state.db import StateStore
 from exact_bill_pipeline.state.schema import posting_ledger
@@ -42,6 +43,33 @@ class LedgerEntry:
         return self.state in {"posting", "uncertain"}
 
 
+@dataclass(frozen=True)
+class Intent:
+    """A posting about to be sent, as recorded before it leaves."""
+
+    kind: str
+    source_id: str
+    partition: str
+    content_hash: str
+    journal: str
+    supplier_id: str | None
+    lookup_ref: str | None
+    amount: Decimal
+    content: Any = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of a posting: its new state, Exact's entry when there is one, and why."""
+
+    kind: str
+    source_id: str
+    state: LedgerState
+    why: str
+    entry_id: str | None = None
+    entry_number: int | None = None
+
+
 class AlreadyPosted(RuntimeError):
     """The source is in the ledger as posted; it must never be posted again."""
 
@@ -51,44 +79,72 @@ class PostingLedger:
         self.store = store
 
     def get(self, kind: SourceKind, source_id: str) -> LedgerEntry | None:
+        return self.get_many(kind, [source_id]).get(source_id)
+
+    def get_many(self, kind: str, source_ids: list[str]) -> dict[str, LedgerEntry]:
+        found: dict[str, LedgerEntry] = {}
         with self.store.transaction() as conn:
-            return self._get(conn, kind, source_id)
+            for chunk in batched(source_ids, 500):
+                query = sa.select(posting_ledger).where(posting_ledger.c.source_kind == kind,
+                                                        posting_ledger.c.source_id.in_(chunk))
+                found.update({row["source_id"]: LedgerEntry(**row) for row in conn.execute(query).mappings()})
+        return found
 
-    def record_intent(
-        self, kind: SourceKind, source_id: str, *, partition: str, content_hash: str, journal: str,
-        supplier_id: str | None, lookup_ref: str | None, amount: Decimal, actor: str, content: Any = None,
-    ) -> LedgerEntry:
-        """Writes state 'posting' (committed) before the POST is sent; refuses a source already posted."""
+    def record_intents(self, intents: list[Intent], *, actor: str) -> None:
+        """Writes state 'posting' for each (committed, in one transaction) before any of them is sent.
+
+        Refuses the whole batch if one of them is already posted: that would be a second posting.
+        """
+        if not intents:
+            return
         now = datetime.now(tz=UTC)
-        values = {"partition_date": partition, "content_hash": content_hash, "state": "posting", "journal": journal,
-                  "supplier_id": supplier_id, "lookup_ref": lookup_ref, "amount": amount, "run_id": actor,
-                  "posted_content": audit.to_json(content), "updated_at": now}
+        kind = intents[0].kind
         with self.store.exclusive() as conn:
-            before = self._get(conn, kind, source_id, lock=True)
-            if before is not None and before.state == "posted":
-                raise AlreadyPosted(f"{kind} {source_id} is already posted as Exact entry {before.exact_entry_id}")
-            if before is None:
-                conn.execute(sa.insert(posting_ledger).values(source_kind=kind, source_id=source_id, attempts=1,
-                                                              created_at=now, **values))
-            else:
-                conn.execute(self._where(sa.update(posting_ledger), kind, source_id)
-                             .values(attempts=posting_ledger.c.attempts + 1, **values))
-            after = self._get(conn, kind, source_id)
-            audit.record(conn, actor=actor, entity_kind=kind, entity_id=source_id, action="posting_intent",
-                         before=_public(before), after=_public(after))
-        assert after is not None
-        return after
+            query = sa.select(posting_ledger).where(posting_ledger.c.source_kind == kind,
+                                                    posting_ledger.c.source_id.in_([i.source_id for i in intents]))
+            before = {row["source_id"]: LedgerEntry(**row)
+                      for row in conn.execute(query.with_for_update()).mappings()}
+            posted = [e for e in before.values() if e.state == "posted"]
+            if posted:
+                raise AlreadyPosted(f"{kind} {posted[0].source_id} is already posted as Exact entry "
+                                    f"{posted[0].exact_entry_id}")
+            rows = [{"source_kind": i.kind, "source_id": i.source_id, "partition_date": i.partition,
+                     "content_hash": i.content_hash, "state": "posting", "journal": i.journal,
+                     "supplier_id": i.supplier_id, "lookup_ref": i.lookup_ref, "amount": i.amount,
+                     "run_id": actor, "posted_content": audit.to_json(i.content), "updated_at": now,
+                     "attempts": before[i.source_id].attempts + 1 if i.source_id in before else 1,
+                     "created_at": before[i.source_id].created_at if i.source_id in before else now}
+                    for i in intents]
+            new = [r for r in rows if r["source_id"] not in before]
+            if new:
+                conn.execute(sa.insert(posting_ledger), new)
+            again = [{**r, "b_kind": r["source_kind"], "b_id": r["source_id"]}
+                     for r in rows if r["source_id"] in before]
+            if again:
+                conn.execute(_UPDATE_INTENT, again)
+            audit.record_many(conn, [
+                {"entity_kind": i.kind, "entity_id": i.source_id, "action": "posting_intent",
+                 "before": _public(before.get(i.source_id)),
+                 "after": {"state": "posting", "content_hash": i.content_hash, "amount": str(i.amount)}}
+                for i in intents], actor=actor)
 
-    def mark_posted(self, kind: SourceKind, source_id: str, *, entry_id: str, entry_number: int | None,
-                    actor: str, how: str = "posted by this run") -> None:
-        self._transition(kind, source_id, "posted", actor, how,
-                         exact_entry_id=entry_id.lower(), entry_number=entry_number)
-
-    def mark_uncertain(self, kind: SourceKind, source_id: str, *, actor: str, reason: str) -> None:
-        self._transition(kind, source_id, "uncertain", actor, reason)
-
-    def mark_rejected(self, kind: SourceKind, source_id: str, *, actor: str, reason: str) -> None:
-        self._transition(kind, source_id, "rejected", actor, reason)
+    def finish(self, outcomes: list[Outcome], *, actor: str) -> None:
+        """Records what became of each posting (EntryID, or why it is uncertain or rejected), in one transaction."""
+        if not outcomes:
+            return
+        now = datetime.now(tz=UTC)
+        with self.store.exclusive() as conn:
+            result = conn.execute(_FINISH, [
+                {"b_kind": o.kind, "b_id": o.source_id, "state": o.state, "updated_at": now,
+                 "exact_entry_id": o.entry_id.lower() if o.entry_id else None, "entry_number": o.entry_number}
+                for o in outcomes])
+            if result.rowcount not in (-1, len(outcomes)):
+                raise KeyError("a posting without a ledger entry was finished; record the intent first")
+            audit.record_many(conn, [
+                {"entity_kind": o.kind, "entity_id": o.source_id, "action": o.state, "before": {"state": "posting"},
+                 "after": {"state": o.state, "exact_entry_id": o.entry_id, "entry_number": o.entry_number,
+                           "why": o.why}}
+                for o in outcomes], actor=actor)
 
     def entries(self, *, kind: SourceKind | None = None, partition: str | None = None,
                 state: LedgerState | None = None) -> list[LedgerEntry]:
@@ -110,18 +166,6 @@ class PostingLedger:
         with self.store.transaction() as conn:
             return [dict(row) for row in conn.execute(query).mappings()]
 
-    def _transition(self, kind: SourceKind, source_id: str, state: LedgerState, actor: str, why: str,
-                    **values: Any) -> None:
-        with self.store.exclusive() as conn:
-            before = self._get(conn, kind, source_id, lock=True)
-            if before is None:
-                raise KeyError(f"{kind} {source_id} has no ledger entry; record the intent first")
-            conn.execute(self._where(sa.update(posting_ledger), kind, source_id)
-                         .values(state=state, updated_at=datetime.now(tz=UTC), **values))
-            audit.record(conn, actor=actor, entity_kind=kind, entity_id=source_id, action=state,
-                         before=_public(before), after={**(_public(self._get(conn, kind, source_id)) or {}),
-                                                        "why": why})
-
     def _get(self, conn: sa.Connection, kind: str, source_id: str, *, lock: bool = False) -> LedgerEntry | None:
         query = self._where(sa.select(posting_ledger), kind, source_id)
         row = conn.execute(query.with_for_update() if lock else query).mappings().first()
@@ -130,6 +174,18 @@ class PostingLedger:
     @staticmethod
     def _where(statement: Any, kind: str, source_id: str) -> Any:
         return statement.where(posting_ledger.c.source_kind == kind, posting_ledger.c.source_id == source_id)
+
+
+_KEY = (posting_ledger.c.source_kind == sa.bindparam("b_kind")) & (posting_ledger.c.source_id == sa.bindparam("b_id"))
+_UPDATE_INTENT = sa.update(posting_ledger).where(_KEY).values(
+    **{name: sa.bindparam(name) for name in ("partition_date", "content_hash", "state", "journal", "supplier_id",
+                                             "lookup_ref", "amount", "run_id", "posted_content", "updated_at",
+                                             "attempts")})
+# A posting's EntryID is kept once known: an uncertain or rejected outcome never clears it.
+_FINISH = sa.update(posting_ledger).where(_KEY).values(
+    state=sa.bindparam("state"), updated_at=sa.bindparam("updated_at"),
+    exact_entry_id=sa.func.coalesce(sa.bindparam("exact_entry_id"), posting_ledger.c.exact_entry_id),
+    entry_number=sa.func.coalesce(sa.bindparam("entry_number"), posting_ledger.c.entry_number))
 
 
 def _public(entry: LedgerEntry | None) -> dict[str, Any] | None:

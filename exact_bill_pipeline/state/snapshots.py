@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from exact_bill_pipeline.iterables import batched
 from exact_bill_pipeline.state.rows import upsert
 from exact_bill_pipeline.state.schema import bill_snapshots
 
@@ -42,10 +43,51 @@ def get(conn: sa.Connection, kind: str, source_id: str) -> Snapshot | None:
 
 
 def in_partition(conn: sa.Connection, kind: str, partition: str) -> list[Snapshot]:
-    rows = conn.execute(sa.select(bill_snapshots).where(bill_snapshots.c.source_kind == kind,
-                                                        bill_snapshots.c.partition_date == partition)
-                        .order_by(bill_snapshots.c.source_id)).mappings()
-    return [_snapshot(row) for row in rows]
+    return in_partitions(conn, kind, [partition])
+
+
+def in_partitions(conn: sa.Connection, kind: str, partitions: list[str]) -> list[Snapshot]:
+    """The snapshots of some days, day by day and in ID order within a day."""
+    out: list[Snapshot] = []
+    for chunk in batched(partitions, CHUNK):
+        rows = conn.execute(sa.select(bill_snapshots).where(bill_snapshots.c.source_kind == kind,
+                                                            bill_snapshots.c.partition_date.in_(chunk))
+                            .order_by(bill_snapshots.c.partition_date, bill_snapshots.c.source_id)).mappings()
+        out.extend(_snapshot(row) for row in rows)
+    return out
+
+
+def content_hashes(conn: sa.Connection, kind: str, source_ids: list[str]) -> dict[str, str]:
+    """The stored content hash of each of these sources that has a snapshot."""
+    out: dict[str, str] = {}
+    for chunk in batched(source_ids, CHUNK):
+        query = sa.select(bill_snapshots.c.source_id, bill_snapshots.c.content_hash).where(
+            bill_snapshots.c.source_kind == kind, bill_snapshots.c.source_id.in_(chunk))
+        out.update({row.source_id: row.content_hash for row in conn.execute(query)})
+    return out
+
+
+def save_many(conn: sa.Connection, kind: str, rows: list[dict[str, Any]]) -> None:
+    """Stores snapshots (each a dict of save()'s keyword arguments plus source_id), in few statements."""
+    existing = set(content_hashes(conn, kind, [r["source_id"] for r in rows]))
+    now = datetime.now(tz=UTC)
+    values = [{"source_kind": kind, "source_id": r["source_id"], "partition_date": r["partition"],
+               "amount": r["amount"], "status": r["status"], "archived": r["archived"],
+               "updated_time": r["updated_time"], "content_hash": r["content_hash"],
+               "snapshot": json.dumps(r["data"], default=str), "seen_at": now} for r in rows]
+    new = [v for v in values if v["source_id"] not in existing]
+    if new:
+        conn.execute(sa.insert(bill_snapshots), new)
+    changed = [{**v, "b_kind": kind, "b_id": v["source_id"]} for v in values if v["source_id"] in existing]
+    if changed:
+        conn.execute(_UPDATE, changed)
+
+
+_UPDATE = sa.update(bill_snapshots).where(
+    (bill_snapshots.c.source_kind == sa.bindparam("b_kind")) & (bill_snapshots.c.source_id == sa.bindparam("b_id"))
+).values(**{name: sa.bindparam(name) for name in ("partition_date", "amount", "status", "archived", "updated_time",
+                                                   "content_hash", "snapshot", "seen_at")})
+CHUNK = 500  # values in one IN (...) list
 
 
 def _snapshot(row: Any) -> Snapshot:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
+import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
@@ -63,6 +65,32 @@ def retry_after_seconds(response: requests.Response) -> float | None:
             return None
 
 
+def _session_with_environment_read_once() -> requests.Session:
+    """A session that reads the environment once instead of on every request, when no proxy is configured.
+
+    requests re-scans the whole environment for proxies on each call (trust_env); for a client making
+    thousands of calls that costs more than a call to a nearby server. With a proxy configured, requests
+    keeps doing it, so that NO_PROXY and friends work exactly as usual.
+    """
+    session = requests.Session()
+    if not urllib.request.getproxies():
+        session.trust_env = False
+        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        if bundle:
+            session.verify = bundle
+    return session
+
+
+class _Endpoint:
+    """'METHOD redacted-url', built only when an error message or a log line needs it."""
+
+    def __init__(self, method: str, url: str, redactor: Redactor) -> None:
+        self.method, self.url, self.redactor = method, url, redactor
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.redactor.url(self.url)}"
+
+
 def _never_sent(exc: requests.RequestException) -> bool:
     """True when the request cannot have reached the service (refused connection, connect timeout)."""
     if isinstance(exc, requests.ConnectTimeout):
@@ -90,7 +118,7 @@ class HttpTransport:
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self.sleep = sleep
-        self.session = session or requests.Session()
+        self.session = session or _session_with_environment_read_once()
         adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
@@ -117,7 +145,7 @@ class HttpTransport:
         """
         method = method.upper()
         idempotent = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
-        endpoint = f"{method} {self.redactor.url(url)}"
+        endpoint = _Endpoint(method, url, self.redactor)  # redacted only if a message needs it
         for attempt in range(self.retry.max_attempts):
             last = attempt == self.retry.max_attempts - 1
             if before_attempt is not None:
@@ -133,12 +161,12 @@ class HttpTransport:
                     raise UncertainOutcome(
                         f"{self.system} {endpoint}: no complete answer ({reason}); the write may have been "
                         f"applied, look it up before sending it again",
-                        system=self.system, endpoint=endpoint,
+                        system=self.system, endpoint=str(endpoint),
                     ) from None
                 if last:
                     raise TransientApiError(
                         f"{self.system} {endpoint} failed {attempt + 1} times; last: {reason}",
-                        system=self.system, endpoint=endpoint,
+                        system=self.system, endpoint=str(endpoint),
                     ) from None
                 self._wait(attempt, None, endpoint, reason)
                 continue
@@ -152,17 +180,17 @@ class HttpTransport:
             if not idempotent and not assessment.not_processed:
                 raise UncertainOutcome(
                     f"{assessment.error}; the write may have been applied, look it up before sending it again",
-                    system=self.system, status=response.status_code, endpoint=endpoint,
+                    system=self.system, status=response.status_code, endpoint=str(endpoint),
                 ) from None
             if last:
                 raise TransientApiError(
                     f"{assessment.error} (gave up after {attempt + 1} attempts)",
-                    system=self.system, status=response.status_code, endpoint=endpoint,
+                    system=self.system, status=response.status_code, endpoint=str(endpoint),
                 ) from None
             self._wait(attempt, assessment.wait, endpoint, f"HTTP {response.status_code}")
         raise AssertionError("unreachable: the retry loop always returns or raises")
 
-    def _wait(self, attempt: int, hint: float | None, endpoint: str, reason: str) -> None:
+    def _wait(self, attempt: int, hint: float | None, endpoint: object, reason: str) -> None:
         delay = max(self.retry.delay(attempt), hint or 0.0)
         log.warning("%s %s: %s; retrying in %.1f s", self.system, endpoint, reason, delay)
         self.sleep(delay)

@@ -95,7 +95,9 @@ def test_budget_counts_are_shared_by_separate_clients(sandboxes, state_url, key)
     one.me()
     two.me()
     two.me()
-    assert one.budget.figures().day_spent == 3
+    # A process counts the calls every process made; a busy one may hold a few claimed, not yet made.
+    assert two.budget.figures().day_spent == 3
+    assert 3 <= one.budget.figures().day_spent <= 3 + two.budget.max_claim
 
 
 def test_reads_stop_cleanly_at_the_posting_reserve_with_the_time_to_resume(sandboxes, state_url, key):

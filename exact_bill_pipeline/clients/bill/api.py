@@ -128,9 +128,15 @@ class BillApi:
     # ----- reads --------------------------------------------------------------------------------
     def bills(self, *, updated_since: datetime | None = None, created_from: datetime | None = None,
               created_before: datetime | None = None) -> list[Bill]:
+        return list(self.iter_bills(updated_since=updated_since, created_from=created_from,
+                                    created_before=created_before))
+
+    def iter_bills(self, *, updated_since: datetime | None = None, created_from: datetime | None = None,
+                   created_before: datetime | None = None) -> Iterator[Bill]:
+        """Bills page by page, so that a long range never sits in memory at once."""
         filters = _time_filters(updated_since, created_from, created_before)
-        return [Bill.model_validate({**item, "raw": item})
-                for item in self.items("bills", filters=filters, sort="createdTime:asc")]
+        for item in self.items("bills", filters=filters, sort="createdTime:asc"):
+            yield Bill.model_validate({**item, "raw": item})
 
     def bill(self, bill_id: str) -> Bill:
         item = self.request("GET", f"{self.api_url}/v3/bills/{bill_id}").json()
@@ -144,8 +150,14 @@ class BillApi:
 
     def payments(self, *, updated_since: datetime | None = None, created_from: datetime | None = None,
                  created_before: datetime | None = None) -> list[Payment]:
-        return self._models(Payment, "payments", filters=_time_filters(updated_since, created_from, created_before),
-                            sort="createdTime:asc")
+        return list(self.iter_payments(updated_since=updated_since, created_from=created_from,
+                                       created_before=created_before))
+
+    def iter_payments(self, *, updated_since: datetime | None = None, created_from: datetime | None = None,
+                      created_before: datetime | None = None) -> Iterator[Payment]:
+        filters = _time_filters(updated_since, created_from, created_before)
+        for item in self.items("payments", filters=filters, sort="createdTime:asc"):
+            yield Payment.model_validate(item)
 
     def payment(self, payment_id: str) -> Payment:
         return Payment.model_validate(self.request("GET", f"{self.api_url}/v3/payments/{payment_id}").json())

@@ -1,0 +1,156 @@
+"""Prints what posting costs: Exact calls per posted bill, wall time per bill next to a bare requests loop,
+and the pipeline process's peak memory. The sandboxes run in their own process, Exact's limits raised.
+
+Usage: .venv/bin/python benchmarks/pipeline_throughput.py --bills 1000 [--bills 10000] [--days 180]
+       .venv/bin/python benchmarks/pipeline_throughput.py --bills 100000 --skip-bare
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import dagster as dg
+import requests
+
+from exact_bill_pipeline.definitions import build_definitions
+from exact_bill_pipeline.demo import environment
+from exact_bill_pipeline.sandbox.settings import BillSandboxSettings, ExactSandboxSettings
+from exact_bill_pipeline.state.db import STATE_URL_ENV, StateStore
+from exact_bill_pipeline.state.ledger import PostingLedger
+from exact_bill_pipeline.state.vault import VAULT_KEY_ENV, generate_key
+
+QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+RANGE = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_sandboxes(bills: int, days: int) -> tuple[subprocess.Popen[bytes], str, str]:
+    exact_port, bill_port = free_port(), free_port()
+    anchor = datetime.now(tz=UTC).date()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "exact_bill_pipeline.cli", "sandbox", "serve", "--exact-port", str(exact_port),
+         "--bill-port", str(bill_port), "--bills", str(bills), "--exact-minutely-limit", "100000000",
+         "--exact-daily-limit", "1000000000", "--history-days", str(days), "--anchor", anchor.isoformat()],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    exact_url, bill_url = f"http://127.0.0.1:{exact_port}", f"http://127.0.0.1:{bill_port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            requests.get(f"{exact_url}/_sandbox/clock", timeout=1)
+            requests.get(f"{bill_url}/_sandbox/clock", timeout=1)
+            return process, exact_url, bill_url
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("the sandboxes did not start")
+
+
+def environment_for(exact_url: str, bill_url: str, home: Path) -> dict[str, str]:
+    exact, bill = ExactSandboxSettings(), BillSandboxSettings()
+    return {
+        "EXACT_BASE_URL": exact_url, "EXACT_CLIENT_ID": exact.client_id, "EXACT_CLIENT_SECRET": exact.client_secret,
+        "EXACT_REDIRECT_URI": exact.redirect_uri, "EXACT_DIVISION": str(exact.division),
+        "EXACT_DAILY_CALL_LIMIT": "1000000000", "EXACT_MINUTELY_CALL_LIMIT": "100000000",
+        "BILL_API_URL": f"{bill_url}/connect", "BILL_EVENTS_URL": f"{bill_url}/connect-events",
+        "BILL_USERNAME": bill.username, "BILL_PASSWORD": bill.password,
+        "BILL_ORGANIZATION_ID": bill.organization_id, "BILL_DEV_KEY": bill.dev_key,
+        STATE_URL_ENV: f"sqlite:///{home / 'state.sqlite'}", VAULT_KEY_ENV: generate_key(),
+    }
+
+
+def exact_calls(exact_url: str) -> int:
+    calls = requests.get(f"{exact_url}/_sandbox/counters", timeout=30).json()["calls"]
+    return sum(n for name, n in calls.items() if "/api/v1/" in name)
+
+
+def step_seconds(instance: dg.DagsterInstance, run_id: str, step: str) -> float:
+    stats = next(s for s in instance.get_run_step_stats(run_id) if s.step_key == step)
+    return stats.end_time - stats.start_time
+
+
+def bare_loop(exact_url: str, token: str, count: int) -> float:
+    """Seconds per POST for a bare requests loop sending the same purchase entries the pipeline posted."""
+    entries = requests.get(f"{exact_url}/_sandbox/entries", params={"kind": "purchase"}, timeout=120).json()["purchase"]
+    payloads = [{"Journal": e["Journal"], "Supplier": e["Supplier"], "EntryDate": e["EntryDate"][:10],
+                 "DueDate": (e.get("DueDate") or e["EntryDate"])[:10], "YourRef": e["YourRef"],
+                 "Description": e["Description"],
+                 "PurchaseEntryLines": [{k: line[k] for k in ("GLAccount", "AmountFC", "CostCenter", "Description")
+                                         if line.get(k) is not None} for line in e["Lines"]]}
+                for e in entries if (e.get("Description") or "").startswith("BILL ")][:count]
+    session = requests.Session()
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json", "Prefer": "return=representation"}
+    url = f"{exact_url}/api/v1/{ExactSandboxSettings().division}/purchaseentry/PurchaseEntries"
+    started = time.perf_counter()
+    for payload in payloads:
+        response = session.post(url, json=payload, headers=headers, timeout=60)
+        response.raise_for_status()
+    return (time.perf_counter() - started) / max(len(payloads), 1)
+
+
+def run(bills: int, days: int, skip_bare: bool) -> None:
+    process, exact_url, bill_url = start_sandboxes(bills, days)
+    try:
+        with tempfile.TemporaryDirectory() as home, environment(environment_for(exact_url, bill_url, Path(home))):
+            from exact_bill_pipeline.config import exact_client
+
+            api = exact_client().api()
+            consent = requests.get(api.auth.authorize_url("b"), allow_redirects=False, timeout=30)
+            api.auth.exchange(consent.headers["Location"])
+            os.environ["DAGSTER_HOME"] = home
+            instance = dg.DagsterInstance.from_config(home)
+            defs = build_definitions()
+            defs.resolve_job_def("reference_sync").execute_in_process(instance=instance, run_config=QUIET)
+            anchor = datetime.now(tz=UTC).date()
+            first, last = (anchor - timedelta(days=days)).isoformat(), (anchor - timedelta(days=1)).isoformat()
+            calls_before = exact_calls(exact_url)
+            started = time.perf_counter()
+            result = defs.resolve_job_def("payables_sync").execute_in_process(
+                instance=instance, run_config=QUIET, tags={RANGE[0]: first, RANGE[1]: last})
+            elapsed = time.perf_counter() - started
+            posting = step_seconds(instance, result.run_id, "exact_purchase_entries")
+            ledger = PostingLedger(StateStore())
+            posted_bills = len(ledger.entries(kind="bill", state="posted"))
+            posted_payments = len(ledger.entries(kind="payment", state="posted"))
+            calls = exact_calls(exact_url) - calls_before
+            peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            print(f"bills seeded {bills}, posted {posted_bills}; payments posted {posted_payments}; "
+                  f"payables run {elapsed:.1f} s")
+            print(f"  Exact calls per posted bill or payment: {calls / max(posted_bills + posted_payments, 1):.3f} "
+                  f"({calls} calls)")
+            per_bill = posting / max(posted_bills, 1)
+            print(f"  posting step: {posting:.1f} s, {per_bill * 1000:.2f} ms per posted bill")
+            if not skip_bare:
+                bare = bare_loop(exact_url, api.auth.access_token(), posted_bills)
+                print(f"  bare requests loop: {bare * 1000:.2f} ms per POST; pipeline / bare = {per_bill / bare:.2f}")
+            print(f"  peak RSS of the pipeline process: {peak_mb:.0f} MB")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--bills", type=int, action="append", help="bills to seed (repeatable)")
+    parser.add_argument("--days", type=int, default=180, help="days of history the bills spread over")
+    parser.add_argument("--skip-bare", action="store_true", help="skip the bare requests comparison")
+    args = parser.parse_args()
+    for bills in args.bills or [1000]:
+        run(bills, args.days, args.skip_bare)
+
+
+if __name__ == "__main__":
+    main()

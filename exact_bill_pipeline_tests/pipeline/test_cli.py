@@ -1,0 +1,70 @@
+"""The command line an AP clerk uses on the failure queue, and the demo."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from click.testing import CliRunner
+
+from exact_bill_pipeline.cli import main
+from exact_bill_pipeline.state.failures import FailureQueue
+from exact_bill_pipeline_tests.pipeline.test_recovery import use_sandboxes
+
+
+def test_an_operator_lists_shows_ignores_and_reopens_queue_items(pipeline, monkeypatch):
+    pipeline.sync_everything()
+    use_sandboxes(pipeline, monkeypatch)
+    runner = CliRunner()
+
+    listed = runner.invoke(main, ["failures", "list"])
+    assert listed.exit_code == 0, listed.output
+    items = FailureQueue(pipeline.store).items()
+    assert f"{len(items)} item(s)" in listed.output
+    as_json = [json.loads(line) for line in runner.invoke(main, ["failures", "list", "--json"]).output.splitlines()]
+    assert {i["source_id"] for i in as_json} == {i.source_id for i in items}
+
+    bill_item = next(i for i in items if i.source_kind == "bill")
+    shown = runner.invoke(main, ["failures", "show", str(bill_item.id)])
+    assert shown.exit_code == 0, shown.output
+    assert bill_item.reason_code in shown.output
+    assert re.search(r"history\n\s+\d{4}-\d\d-\d\d .* queued", shown.output)
+
+    ignored = runner.invoke(main, ["failures", "ignore", str(bill_item.id), "--note", "voided in BILL"])
+    assert ignored.exit_code == 0, ignored.output
+    assert FailureQueue(pipeline.store).get(bill_item.id).status == "ignored"
+    listed_again = runner.invoke(main, ["failures", "list"]).output
+    assert not re.search(rf"^\s*{bill_item.id}\s+bill\s", listed_again, re.MULTILINE)
+    history = runner.invoke(main, ["failures", "show", str(bill_item.id)]).output
+    assert re.search(r"cli:\S+\s+ignored", history)
+
+    assert runner.invoke(main, ["failures", "reopen", str(bill_item.id)]).exit_code == 0
+    assert FailureQueue(pipeline.store).get(bill_item.id).status == "open"
+
+
+def test_queue_commands_explain_bad_input(pipeline, monkeypatch):
+    use_sandboxes(pipeline, monkeypatch)
+    runner = CliRunner()
+    unknown = runner.invoke(main, ["failures", "show", "424242"])
+    assert unknown.exit_code == 1
+    assert "the failure queue has no item 424242" in unknown.output
+    assert "Usage" in runner.invoke(main, ["failures", "replay"]).output
+    bad_csv = runner.invoke(main, ["mapping", "import", __file__])
+    assert bad_csv.exit_code == 1
+    assert "lacks the column(s)" in bad_csv.output
+
+
+def test_the_demo_summarizes_and_a_second_run_posts_nothing(tmp_path):
+    runner = CliRunner()
+    arguments = ["demo", "--json", "--home", str(tmp_path), "--bills", "80", "--history-days", "30"]
+    first = runner.invoke(main, arguments)
+    assert first.exit_code == 0, first.output
+    summary = json.loads(first.output.strip().splitlines()[-1])
+    assert {"bills_posted", "bills_queued", "payments_posted", "suppliers_created", "suppliers_matched",
+            "exact_calls", "bill_calls"} <= set(summary)
+    assert summary["bills_posted"] > 20
+    assert summary["exact_calls"] >= summary["bills_posted"] + summary["payments_posted"]
+
+    second = json.loads(runner.invoke(main, arguments).output.strip().splitlines()[-1])
+    assert (second["bills_posted"], second["payments_posted"], second["suppliers_created"]) == (0, 0, 0)
+    assert second["bills_posted_total"] == summary["bills_posted"]
