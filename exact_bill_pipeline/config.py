@@ -35,6 +35,8 @@ EXACT_SETTINGS: dict[str, Setting] = {
     "minutely_call_limit": Setting("EXACT_MINUTELY_CALL_LIMIT", str(_exact.minutely_limit), help="API calls a minute"),
     "posting_reserve": Setting("EXACT_POSTING_RESERVE", "250", help="daily calls kept for postings"),
 }
+EXACT_WEBHOOK_SECRET = Setting("EXACT_WEBHOOK_SECRET", _exact.webhook_secret, secret=True,
+                               help="the app registration's webhook secret (signs Exact's deliveries)")
 NUMERIC = frozenset({"division", "daily_call_limit", "minutely_call_limit", "posting_reserve"})
 BILL_SETTINGS: dict[str, Setting] = {
     "api_url": Setting("BILL_API_URL", f"{SANDBOX_BILL_URL}/connect", help="BILL API base URL"),

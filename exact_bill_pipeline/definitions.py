@@ -26,9 +26,10 @@ def build_definitions(*, exact: ExactOnlineClient | None = None, bill: BillClien
     return dg.Definitions(
         assets=ASSETS,
         asset_checks=checks.ALL_CHECKS,
-        jobs=[jobs.reference_sync, jobs.payables_sync, jobs.full_sync, jobs.replay_failures],
+        jobs=[jobs.reference_sync, jobs.payables_sync, jobs.bills_sync, jobs.payments_sync, jobs.vendor_sync,
+              jobs.full_sync, jobs.replay_failures],
         schedules=[automation.reference_schedule, automation.payables_schedule],
-        sensors=[automation.replay_on_mapping_change, automation.polling_sweep],
+        sensors=[automation.replay_on_mapping_change, automation.polling_sweep, automation.inbox_sensor],
         resources={
             "exact": exact or exact_client(for_dagster=True, state_url=state_url),
             "bill": bill or bill_client(for_dagster=True, state_url=state_url),

@@ -151,10 +151,10 @@ def summarize(store: StateStore, running: RunningSandboxes, env: dict[str, str],
 
 
 def run_demo(home: Path, settings: SandboxSettings, say: Callable[[str], None], *, exact_port: int = 0,
-             bill_port: int = 0, keep: Callable[[RunningSandboxes, dict[str, str]], None] | None = None,
-             ) -> DemoSummary:
-    """Runs everything; ``keep`` (the --ui option) is called with the sandboxes still running."""
-    env = prepare_home(home)
+             bill_port: int = 0, keep: Callable[[RunningSandboxes, dict[str, str], DemoSummary], None] | None = None,
+             extra_env: dict[str, str] | None = None) -> DemoSummary:
+    """Runs everything; ``keep`` (--ui, --live) is called with the sandboxes still running."""
+    env = prepare_home(home) | (extra_env or {})
     with SandboxServers(settings, exact_port=exact_port, bill_port=bill_port) as running:
         env |= sandbox_environment(running)
         with environment(env):
@@ -169,5 +169,5 @@ def run_demo(home: Path, settings: SandboxSettings, say: Callable[[str], None], 
             run_pipeline(running, instance, say)
             summary = summarize(store, running, env, before)
             if keep is not None:
-                keep(running, env)
+                keep(running, env, summary)
             return summary

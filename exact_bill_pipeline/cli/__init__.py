@@ -8,12 +8,14 @@ import click
 import dagster as dg
 
 from exact_bill_pipeline.cli.auth import auth
+from exact_bill_pipeline.cli.backfill import backfill
 from exact_bill_pipeline.cli.demo import demo
 from exact_bill_pipeline.cli.failures import failures
 from exact_bill_pipeline.cli.keys import keys
 from exact_bill_pipeline.cli.mapping import mapping
 from exact_bill_pipeline.cli.sandbox import sandbox
 from exact_bill_pipeline.cli.state import state
+from exact_bill_pipeline.cli.webhooks import webhooks
 from exact_bill_pipeline.state.db import StateStoreError
 from exact_bill_pipeline.state.failures import UnknownFailure
 from exact_bill_pipeline.state.vault import VaultError
@@ -42,5 +44,5 @@ def main() -> None:
     """Keep Exact Online (general ledger) and BILL (accounts payable) in sync."""
 
 
-for command in (demo, sandbox, auth, failures, mapping, keys, state):
+for command in (demo, sandbox, auth, backfill, failures, mapping, webhooks, keys, state):
     main.add_command(command)

@@ -7,20 +7,26 @@ import json
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
+import requests
 
 from exact_bill_pipeline.cli.sandbox import wait_for_interrupt
 from exact_bill_pipeline.demo import PROJECT_ROOT, DemoSummary, run_demo
+from exact_bill_pipeline.live import LIVE_ENVIRONMENT, live_stack
 from exact_bill_pipeline.sandbox.server import RunningSandboxes
 from exact_bill_pipeline.sandbox.settings import ExactSandboxSettings, SandboxSettings
-from exact_bill_pipeline.state.db import default_home
+from exact_bill_pipeline.state.db import StateStore, default_home
+from exact_bill_pipeline.state.failures import FailureQueue
 
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print only the summary, as one JSON object.")
 @click.option("--ui", is_flag=True, help="Afterwards, keep the sandboxes and `dagster dev` running until Ctrl-C.")
+@click.option("--live", is_flag=True, help="Afterwards, show real time: webhooks, the receiver and the daemon.")
 @click.option("--home", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where the demo keeps its Dagster instance and state (default: $EXACT_BILL_HOME/demo).")
 @click.option("--bills", default=600, show_default=True, type=click.IntRange(0), help="Seeded bills in BILL.")
@@ -28,8 +34,8 @@ from exact_bill_pipeline.state.db import default_home
 @click.option("--exact-port", default=0, type=int, help="Port of the Exact Online sandbox (default: any free one).")
 @click.option("--bill-port", default=0, type=int, help="Port of the BILL sandbox (default: any free one).")
 @click.option("--ui-port", default=3000, show_default=True, type=int, help="Port of the Dagster UI with --ui.")
-def demo(as_json: bool, ui: bool, home: Path | None, bills: int, history_days: int, exact_port: int,
-         bill_port: int, ui_port: int) -> None:
+def demo(as_json: bool, ui: bool, live: bool, home: Path | None, bills: int, history_days: int,
+         exact_port: int, bill_port: int, ui_port: int) -> None:
     """Run the whole demo on embedded defaults: no credentials, nothing to configure."""
     home = (home or default_home() / "demo").resolve()
 
@@ -37,7 +43,11 @@ def demo(as_json: bool, ui: bool, home: Path | None, bills: int, history_days: i
         if not as_json:
             click.echo(line)
 
-    def keep_ui(running: RunningSandboxes, env: dict[str, str]) -> None:
+    def report(summary: DemoSummary) -> None:
+        click.echo(json.dumps(summary.as_dict(), sort_keys=True) if as_json else describe(summary))
+
+    def keep_ui(running: RunningSandboxes, env: dict[str, str], summary: DemoSummary) -> None:
+        report(summary)
         say(f"Starting the Dagster UI on http://127.0.0.1:{ui_port} (Ctrl-C stops everything) ...")
         process = subprocess.Popen(  # noqa: S603 - our own dagster, our own workspace
             [sys.executable, "-m", "dagster", "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-p", str(ui_port)],
@@ -48,9 +58,41 @@ def demo(as_json: bool, ui: bool, home: Path | None, bills: int, history_days: i
             process.terminate()
             process.wait(timeout=30)
 
+    def keep_live(running: RunningSandboxes, env: dict[str, str], summary: DemoSummary) -> None:
+        report(summary)
+        show_real_time(running, env, home, say)
+        if ui:
+            keep_ui(running, env, summary)
+
+    keep = keep_live if live else keep_ui if ui else None
     summary = run_demo(home, demo_settings(bills, history_days), say, exact_port=exact_port, bill_port=bill_port,
-                       keep=keep_ui if ui else None)
-    click.echo(json.dumps(summary.as_dict(), sort_keys=True) if as_json else describe(summary))
+                       keep=keep, extra_env=LIVE_ENVIRONMENT if live else None)
+    if keep is None:
+        report(summary)
+
+
+def show_real_time(running: RunningSandboxes, env: dict[str, str], home: Path, say: Callable[[str], None]) -> None:
+    """A new bill arrives in Exact by webhook; a GL account added in Exact releases the bills that wait for it."""
+    say("")
+    say("Real time")
+    with live_stack(running, env, home, say) as stack:
+        started = time.monotonic()
+        bill = stack.create_bill("4640", "LIVE-1001")
+        say(f"  Created bill {bill['id']} in BILL; waiting for it in Exact's journal ...")
+        entry = stack.wait(lambda: stack.entry_for(bill["id"]))
+        say(f"  Posted as Exact purchase entry {entry['EntryNumber']} after {time.monotonic() - started:.1f} s.")
+        queue = FailureQueue(StateStore())
+        waiting = stack.create_bill("4995", "CONF-2001", amount=880.0)
+        stack.wait(lambda: queue.find("bill", waiting["id"]))
+        on_4995 = [i for i in queue.items(kind="bill", reason="unmapped_gl_account")
+                   if any(t.get("bill_account", "").startswith("4995") for t in (i.tried or []))]
+        say(f"  {len(on_4995)} bill(s) wait in the failure queue for GL account 4995, which Exact lacks.")
+        started = time.monotonic()
+        requests.post(f"{running.exact_url}/_sandbox/gl-accounts", timeout=30,
+                      json={"code": "4995", "description": "Conference fees"}).raise_for_status()
+        say("  Added GL account 4995 in Exact; waiting for the replay ...")
+        stack.wait(lambda: all(stack.entry_for(i.source_id) for i in on_4995), timeout=180)
+        say(f"  All {len(on_4995)} posted {time.monotonic() - started:.1f} s later, exactly once.")
 
 
 def demo_settings(bills: int, history_days: int) -> SandboxSettings:

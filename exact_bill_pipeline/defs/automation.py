@@ -9,16 +9,28 @@ import dagster as dg
 
 from exact_bill_pipeline.clients.bill.resource import BillClient
 from exact_bill_pipeline.clients.exact_online.resource import ExactOnlineClient
-from exact_bill_pipeline.defs.jobs import payables_sync, reference_sync, replay_failures
+from exact_bill_pipeline.defs.jobs import (
+    bills_sync,
+    payables_sync,
+    payments_sync,
+    reference_sync,
+    replay_failures,
+    vendor_sync,
+)
 from exact_bill_pipeline.defs.payables import exact_suppliers
 from exact_bill_pipeline.defs.reference import account_mapping
 from exact_bill_pipeline.defs.resources import StateDatabase
+from exact_bill_pipeline.domain.events import Event, runs_for
 from exact_bill_pipeline.domain.postings import partition_of
 from exact_bill_pipeline.services import replay
+from exact_bill_pipeline.state.inbox import Inbox
 
 REFERENCE_CRON = os.environ.get("EXACT_BILL_REFERENCE_CRON") or "0 * * * 1-5"
 PAYABLES_CRON = os.environ.get("EXACT_BILL_PAYABLES_CRON") or "15 * * * 1-5"
 POLL_SECONDS = int(os.environ.get("EXACT_BILL_POLL_SECONDS") or 900)
+INBOX_SECONDS = int(os.environ.get("EXACT_BILL_INBOX_SECONDS") or 30)
+REPLAY_SECONDS = int(os.environ.get("EXACT_BILL_REPLAY_SECONDS") or 30)
+INBOX_BATCH = 1000
 
 reference_schedule = dg.ScheduleDefinition(
     name="reference_sync_schedule", job=reference_sync, cron_schedule=REFERENCE_CRON, execution_timezone="UTC",
@@ -42,7 +54,7 @@ def _latest_storage_id(instance: dg.DagsterInstance, keys: list[dg.AssetKey]) ->
     return max(ids, default=0)
 
 
-@dg.sensor(job=replay_failures, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING,
+@dg.sensor(job=replay_failures, minimum_interval_seconds=REPLAY_SECONDS, default_status=dg.DefaultSensorStatus.RUNNING,
            description="When the mapping or the suppliers change, replays the failure queue.")
 def replay_on_mapping_change(context: dg.SensorEvaluationContext, state: StateDatabase) -> dg.SensorResult:
     latest = _latest_storage_id(context.instance, [account_mapping.key, exact_suppliers.key])
@@ -81,3 +93,23 @@ def polling_sweep(context: dg.SensorEvaluationContext, bill: BillClient, exact: 
         requests.append(dg.RunRequest(job_name=reference_sync.name, run_key=f"poll:reference:{top}"))
     return dg.SensorResult(run_requests=requests, cursor=json.dumps({"bill": newest.isoformat(), "exact": top}),
                            skip_reason=None if requests else "nothing changed since the last sweep")
+
+
+@dg.sensor(minimum_interval_seconds=INBOX_SECONDS, default_status=dg.DefaultSensorStatus.RUNNING,
+           jobs=[bills_sync, payments_sync, vendor_sync, reference_sync],
+           description=f"Turns webhook events in the inbox into runs, one per job and day "
+                       f"(every {INBOX_SECONDS} s; EXACT_BILL_INBOX_SECONDS). Events carry only keys: the runs "
+                       f"read the records again.")
+def inbox_sensor(context: dg.SensorEvaluationContext, state: StateDatabase) -> dg.SensorResult:
+    cursor = int(context.cursor or 0)
+    events = Inbox(state.store()).after(cursor, limit=INBOX_BATCH)
+    if not events:
+        return dg.SensorResult(skip_reason="no new events", cursor=str(cursor))
+    last = events[-1].id
+    specs = runs_for(Event(e.source, e.event_type, e.payload) for e in events)
+    requests = [dg.RunRequest(job_name=spec.job, partition_key=spec.partition,
+                              run_key=f"inbox:{spec.job}:{spec.partition or 'all'}:{last}",
+                              tags={"inbox_events": f"{events[0].id}-{last}"})
+                for spec in specs]
+    return dg.SensorResult(run_requests=requests, cursor=str(last),
+                           skip_reason=None if requests else f"{len(events)} event(s) asked for nothing")

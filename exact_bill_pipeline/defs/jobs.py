@@ -33,6 +33,15 @@ payables_sync = dg.define_asset_job(
     "payables_sync", selection=PAYABLES_ASSETS,
     description="Bills and payments of the chosen days into Exact's journal. Run it over a range of days "
                 "(a backfill) to catch up; one run handles the whole range.")
+bills_sync = dg.define_asset_job(
+    "bills_sync", selection=[bill_bills, exact_purchase_entries],
+    description="The bills of the chosen days into Exact (what a bill webhook starts).")
+payments_sync = dg.define_asset_job(
+    "payments_sync", selection=[bill_payments, exact_payment_entries],
+    description="The payments of the chosen days into Exact (what a payment webhook starts).")
+vendor_sync = dg.define_asset_job(
+    "vendor_sync", selection=[bill_vendors, exact_suppliers],
+    description="BILL's vendors matched to (or created as) Exact suppliers (what a vendor webhook starts).")
 full_sync = dg.define_asset_job(
     "full_sync", selection=REFERENCE_ASSETS + PAYABLES_ASSETS,
     description="Reference data first, then bills and payments of the chosen days.")

@@ -198,3 +198,17 @@ audit_log = sa.Table(
     sa.Column("after", sa.Text, nullable=True),
     sa.Index("ix_audit_log_entity", "entity_kind", "entity_id"),
 )
+
+# Verified webhook events, stored before the sender gets its 200; the inbox sensor reads them in id order.
+webhook_inbox = sa.Table(
+    "webhook_inbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("source", sa.String(20), nullable=False),
+    sa.Column("event_id", sa.String(100), nullable=False),
+    sa.Column("event_type", sa.String(100), nullable=False),
+    sa.Column("entity_key", sa.String(100), nullable=True),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("source", "event_id", name="uq_webhook_inbox_event"),
+)

@@ -68,3 +68,19 @@ def test_the_demo_summarizes_and_a_second_run_posts_nothing(tmp_path):
     second = json.loads(runner.invoke(main, arguments).output.strip().splitlines()[-1])
     assert (second["bills_posted"], second["payments_posted"], second["suppliers_created"]) == (0, 0, 0)
     assert second["bills_posted_total"] == summary["bills_posted"]
+
+
+def test_a_backfill_over_a_range_posts_once_and_reruns_post_nothing(pipeline, monkeypatch, tmp_path):
+    use_sandboxes(pipeline, monkeypatch)
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    first, last = pipeline.history()
+    runner = CliRunner()
+    result = runner.invoke(main, ["backfill", first, last, "--with-reference"])
+    assert result.exit_code == 0, result.output
+    posted = int(re.search(r"exact_purchase_entries: posted (\d+)", result.output).group(1))
+    assert posted > 20
+    again = runner.invoke(main, ["backfill", first, last])
+    assert again.exit_code == 0, again.output
+    assert "exact_purchase_entries: posted 0" in again.output
+    assert runner.invoke(main, ["backfill", last, first]).exit_code == 2
