@@ -34,7 +34,10 @@ def serve(host: str, port: int, prefix: str, max_body_bytes: int) -> None:
     """
     app = build_app(prefix, max_body_bytes)
     click.echo(f"Receiver on http://{host}:{port}{prefix}/exact and {prefix}/bill (health: {prefix}/health)")
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    # h11 caps header sizes (16 KB) and, on plain asyncio, answers to pipelined requests of a sender that
+    # hung up are dropped quietly; httptools with uvloop logs a traceback for each (seen by fuzzing).
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, http="h11", loop="asyncio",
+                timeout_keep_alive=15)
 
 
 def build_app(prefix: str, max_body_bytes: int = 256 * 1024):  # noqa: ANN201 - a Starlette app

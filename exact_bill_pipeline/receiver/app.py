@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -44,6 +45,7 @@ class ReceiverSettings:
     exact_division: int | None = None
     prefix: str = "/webhooks"
     max_body_bytes: int = 256 * 1024
+    body_seconds: float = 10.0  # a sender that stops halfway must not hold a connection open for ever
 
 
 def create_receiver_app(settings: ReceiverSettings, inbox: Inbox, keys: WebhookKeys,
@@ -90,7 +92,7 @@ def create_receiver_app(settings: ReceiverSettings, inbox: Inbox, keys: WebhookK
             log.warning("refused %s delivery from %s: too many requests or refusals", source, sender)
             return JSONResponse({"error": "too many requests"}, status_code=429)
         try:
-            raw = await _read_body(request, settings.max_body_bytes)
+            raw = await _read_body(request, settings.max_body_bytes, settings.body_seconds)
             return await handle(raw)
         except Refused as refused:
             limits.refused(sender)
@@ -101,11 +103,13 @@ def create_receiver_app(settings: ReceiverSettings, inbox: Inbox, keys: WebhookK
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok", "blocked_senders": len(limits.blocked())})
 
-    return Starlette(routes=[
+    app = Starlette(routes=[
         Route(f"{prefix}/exact", exact, methods=["POST"]),
         Route(f"{prefix}/bill", bill, methods=["POST"]),
         Route(f"{prefix}/health", health, methods=["GET"]),
     ])
+    app.router.redirect_slashes = False  # a path is right or it is not: no redirects to guess from
+    return app
 
 
 def _exact_event(raw: bytes, secret: str):
@@ -127,7 +131,7 @@ def _require_json(request: Request, raw: bytes) -> None:
         raise Refused(400, "the body is not valid JSON") from None
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
+async def _read_body(request: Request, limit: int, seconds: float) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None:
         if not declared.isdigit():
@@ -136,13 +140,16 @@ async def _read_body(request: Request, limit: int) -> bytes:
             raise Refused(413, f"body over {limit} bytes")
     chunks, size = [], 0
     try:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise Refused(413, f"body over {limit} bytes")
-            chunks.append(chunk)
+        async with asyncio.timeout(seconds):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise Refused(413, f"body over {limit} bytes")
+                chunks.append(chunk)
     except ClientDisconnect:
         raise Refused(400, "the sender hung up before the body was complete") from None
+    except TimeoutError:
+        raise Refused(408, f"the body did not arrive within {seconds:.0f} s") from None
     return b"".join(chunks)
 
 

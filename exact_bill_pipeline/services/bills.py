@@ -30,7 +30,7 @@ from exact_bill_pipeline.services.vendors import supplier_for_vendor
 from exact_bill_pipeline.state import mappings, snapshots
 from exact_bill_pipeline.state.db import StateStore
 from exact_bill_pipeline.state.failures import FailureQueue, Report
-from exact_bill_pipeline.state.ledger import LedgerEntry, PostingLedger
+from exact_bill_pipeline.state.ledger import Intent, LedgerEntry, PostingLedger
 
 PREVIEW_ROWS = 10
 SAVE_CHUNK = 500
@@ -196,12 +196,10 @@ def _plan(exact: ExactApi | None, bill: dict[str, Any], mapping: Mapping, proble
         return None
     payload, your_ref, bill_id = plan.payload, plan.payload["YourRef"], bill["id"]
     content = posting_content(bill)
-    return Posting(
-        "bill", bill_id, partition_of(bill), content_hash(content), settings.purchase_journal, supplier_id,
-        your_ref, plan.amount, create=lambda: _created(exact.create_purchase_entry(payload)),
-        find=lambda: _find_purchase_entry(exact, supplier_id, your_ref, bill_id), content=content,
-        payload=payload,
-    )
+    intent = Intent("bill", bill_id, partition_of(bill), content_hash(content), settings.purchase_journal,
+                    supplier_id, your_ref, plan.amount, content)
+    return Posting(intent, create=lambda: _created(exact.create_purchase_entry(payload)),
+                   find=lambda: _find_purchase_entry(exact, supplier_id, your_ref, bill_id), payload=payload)
 
 
 def _record(result: PostingResult, bill: dict[str, Any], posting: Posting, queue: FailureQueue,
@@ -216,7 +214,7 @@ def _record(result: PostingResult, bill: dict[str, Any], posting: Posting, queue
         report.already_posted += 1
     elif result.outcome == "rejected":
         error = result.error
-        queue.report("bill", bill["id"], partition=posting.partition, reason="exact_rejected",
+        queue.report("bill", bill["id"], partition=posting.intent.partition, reason="exact_rejected",
                      message=f"Exact rejected the purchase entry: {result.detail}", snapshot=bill,
                      tried={"payload": posting.payload},
                      exact_message="\n".join(error.lines) if error else None, actor=actor)

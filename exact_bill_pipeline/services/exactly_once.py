@@ -5,10 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any, Literal
 
-from exact_bill_pipeline.state.ledger import Intent, Outcome, PostingLedger, SourceKind
+from exact_bill_pipeline.state.ledger import Intent, Outcome, PostingLedger
 from exact_bill_pipeline.transport.errors import UncertainOutcome, ValidationFailed
 
 log = logging.getLogger(__name__)
@@ -37,24 +36,20 @@ class PostingResult:
 
 @dataclass(frozen=True)
 class Posting:
-    """One write to make exactly once, with the ways to make it and to find it again."""
+    """One write to make exactly once: its ledger intent, and the ways to make it and to find it again."""
 
-    kind: SourceKind
-    source_id: str
-    partition: str
-    content_hash: str
-    journal: str
-    supplier_id: str | None
-    lookup_ref: str | None
-    amount: Decimal
+    intent: Intent
     create: Callable[[], Created]
     find: Callable[[], Created | None]
-    content: Any = None  # what is posted, kept in the ledger to diff later changes against
     payload: Any = None  # what is sent, shown in the failure queue when Exact refuses it
 
-    def intent(self) -> Intent:
-        return Intent(self.kind, self.source_id, self.partition, self.content_hash, self.journal, self.supplier_id,
-                      self.lookup_ref, self.amount, self.content)
+    @property
+    def kind(self) -> str:
+        return self.intent.kind
+
+    @property
+    def source_id(self) -> str:
+        return self.intent.source_id
 
 
 def post_exactly_once(postings: list[Posting], ledger: PostingLedger, *, actor: str) -> dict[str, PostingResult]:
@@ -77,7 +72,7 @@ def post_exactly_once(postings: list[Posting], ledger: PostingLedger, *, actor: 
                 todo.append((posting, entry is not None and entry.unfinished))
         if not todo:
             continue
-        ledger.record_intents([posting.intent() for posting, _ in todo], actor=actor)
+        ledger.record_intents([posting.intent for posting, _ in todo], actor=actor)
         outcomes = []
         try:
             for posting, in_doubt in todo:

@@ -23,7 +23,7 @@ from exact_bill_pipeline.services.exactly_once import Created, Posting, PostingR
 from exact_bill_pipeline.state import snapshots
 from exact_bill_pipeline.state.db import StateStore
 from exact_bill_pipeline.state.failures import FailureQueue
-from exact_bill_pipeline.state.ledger import LedgerEntry, PostingLedger
+from exact_bill_pipeline.state.ledger import Intent, LedgerEntry, PostingLedger
 
 
 @dataclass
@@ -107,10 +107,10 @@ def _plan(exact: ExactApi | None, payment: dict[str, Any], day: str, settings: P
         report.would_post.append({"payment": payment["id"], **entry})
         return None
     content, payment_id = payment_content(payment), payment["id"]
-    return Posting("payment", payment_id, day, content_hash(content), settings.journal, supplier_id,
-                   payment_description(payment, invoices), money(payment["amount"]),
-                   create=lambda: _create(exact, settings, entry), find=lambda: _find(exact, settings, payment_id),
-                   content=content, payload=entry)
+    intent = Intent("payment", payment_id, day, content_hash(content), settings.journal, supplier_id,
+                    payment_description(payment, invoices), money(payment["amount"]), content)
+    return Posting(intent, create=lambda: _create(exact, settings, entry),
+                   find=lambda: _find(exact, settings, payment_id), payload=entry)
 
 
 def _record(result: PostingResult, payment: dict[str, Any], posting: Posting, queue: FailureQueue,
@@ -122,7 +122,7 @@ def _record(result: PostingResult, payment: dict[str, Any], posting: Posting, qu
         if result.outcome != "already_posted" and len(report.preview) < PREVIEW_ROWS:
             report.preview.append({"payment": payment["id"], "amount": payment["amount"], "entry": result.entry_number})
     elif result.outcome == "rejected":
-        queue.report("payment", payment["id"], partition=posting.partition, reason="exact_rejected",
+        queue.report("payment", payment["id"], partition=posting.intent.partition, reason="exact_rejected",
                      message=f"Exact rejected the payment entry: {result.detail}", snapshot=payment,
                      tried={"payload": posting.payload}, actor=actor,
                      exact_message="\n".join(result.error.lines) if result.error else None)

@@ -16,7 +16,7 @@ from exact_bill_pipeline.services.reference import stored_suppliers, supplier_ro
 from exact_bill_pipeline.state import cursors, mappings, reference, snapshots
 from exact_bill_pipeline.state.db import StateStore
 from exact_bill_pipeline.state.failures import FailureQueue
-from exact_bill_pipeline.state.ledger import PostingLedger
+from exact_bill_pipeline.state.ledger import Intent, PostingLedger
 from exact_bill_pipeline.state.schema import exact_suppliers
 
 VENDOR_CURSOR = "bill:vendors:updated"
@@ -131,8 +131,8 @@ def _create_supplier(exact: ExactApi, store: StateStore, ledger: PostingLedger, 
                                filter=f"Name eq {odata.string(fields['Name'])} and IsSupplier eq true"))
         return Created(str(rows[0]["ID"])) if rows else None
 
-    posting = Posting("vendor", vendor["id"], "", "", "", None, fields["Name"], Decimal(0), create, find,
-                      payload=fields)
+    intent = Intent("vendor", vendor["id"], "", "", "", None, fields["Name"], Decimal(0))
+    posting = Posting(intent, create, find, payload=fields)
     result = post_exactly_once([posting], ledger, actor=actor)[vendor["id"]]
     return result.entry_id if result.outcome in {"posted", "recovered", "already_posted"} else None
 

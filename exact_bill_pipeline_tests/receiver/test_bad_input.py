@@ -81,3 +81,23 @@ def test_a_sender_that_keeps_failing_is_blocked_and_logged_without_its_body(stat
     assert health == {"status": "ok", "blocked_senders": 1}
     assert "refused exact delivery from 127.0.0.1" in caplog.text
     assert "hunter2" not in caplog.text
+
+
+def test_a_sender_that_stops_sending_its_body_gets_408_instead_of_holding_the_connection(state_url):
+    import socket
+
+    from exact_bill_pipeline.state.db import StateStore
+    from exact_bill_pipeline.state.inbox import Inbox
+    from exact_bill_pipeline.state.vault import Vault, generate_key
+    from exact_bill_pipeline.state.webhook_keys import WebhookKeys
+
+    store = StateStore(state_url)
+    app = create_receiver_app(ReceiverSettings(SECRET, body_seconds=0.5), Inbox(store),
+                              WebhookKeys(Vault(store, generate_key())))
+    with BackgroundServers([app]) as (url,):
+        host, port = url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=5) as sock:
+            sock.sendall(b"POST /webhooks/bill HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: 100\r\n\r\n{\"meta")
+            answer = sock.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 408")
