@@ -111,6 +111,7 @@ def run(bills: int, days: int, skip_bare: bool) -> None:
             consent = requests.get(api.auth.authorize_url("b"), allow_redirects=False, timeout=30)
             api.auth.exchange(consent.headers["Location"])
             os.environ["DAGSTER_HOME"] = home
+            Path(home, "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
             instance = dg.DagsterInstance.from_config(home)
             defs = build_definitions()
             defs.resolve_job_def("reference_sync").execute_in_process(instance=instance, run_config=QUIET)

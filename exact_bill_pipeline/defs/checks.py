@@ -1,7 +1,6 @@
 """Asset checks a finance team must see: each names the bills, not just a count."""
 
 
-from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -11,8 +10,7 @@ from exact_bill_pipeline.defs.payables import exact_payment_entries, exact_purch
 from exact_bill_pipeline.defs.reference import exact_gl_accounts
 from exact_bill_pipeline.defs.reporting import preview
 from exact_bill_pipeline.defs.resources import AccountingSettings, StateDatabase
-from exact_bill_pipeline.domain.totals import reconcile
-from exact_bill_pipeline.state import cursors, snapshots
+from exact_bill_pipeline.state import cursors
 from exact_bill_pipeline.state.failures import FailureQueue
 from exact_bill_pipeline.state.ledger import PostingLedger
 
@@ -49,20 +47,14 @@ def bills_changed_after_posting(state: StateDatabase) -> dg.AssetCheckResult:
 @dg.asset_check(asset=exact_purchase_entries, description="Per day, the amounts posted to Exact equal BILL's "
                 "amounts for the same bills.")
 def posted_totals_match_bill(state: StateDatabase) -> dg.AssetCheckResult:
-    store = state.store()
-    posted: dict[str, dict[str, Decimal]] = defaultdict(dict)
-    for entry in PostingLedger(store).entries(kind="bill", state="posted"):
-        posted[entry.partition_date][entry.source_id] = entry.amount
-    results = []
-    with store.transaction() as conn:
-        for day, amounts in sorted(posted.items()):
-            in_bill = {s.source_id: s.amount for s in snapshots.in_partition(conn, "bill", day)}
-            results.append(reconcile(day, amounts, in_bill))
-    failing = [r for r in results if not r.passed]
-    return dg.AssetCheckResult(passed=not failing, metadata={
-        "days_checked": len(results), "days_differing": len(failing),
-        "posted_total": float(sum((r.posted_total for r in results), Decimal(0))),
-        "differences": preview([{"day": r.partition, **d} for r in failing for d in r.differences], limit=100)})
+    days, differing = PostingLedger(state.store()).reconciliation("bill")
+    failing_days = sorted({row["day"] for row in differing})
+    return dg.AssetCheckResult(passed=not differing, metadata={
+        "days_checked": len(days), "days_differing": len(failing_days),
+        "posted_total": float(sum((row["posted"] or Decimal(0) for row in days), Decimal(0))),
+        "differences": preview([{"day": r["day"], "bill_id": r["source_id"], "posted": str(r["posted"]),
+                                 "in_bill": str(r["in_source"]) if r["in_source"] is not None else "missing"}
+                                for r in differing], limit=100)})
 
 
 @dg.asset_check(asset=exact_purchase_entries, description="No Exact EntryID is recorded for two postings "
@@ -71,7 +63,7 @@ def no_duplicate_postings(state: StateDatabase) -> dg.AssetCheckResult:
     ledger = PostingLedger(state.store())
     duplicates = ledger.duplicate_entry_ids()
     return dg.AssetCheckResult(passed=not duplicates, metadata={
-        "postings": len(ledger.entries(state="posted")), "duplicate_entry_ids": dg.MetadataValue.json(duplicates)})
+        "postings": ledger.count(state="posted"), "duplicate_entry_ids": dg.MetadataValue.json(duplicates)})
 
 
 @dg.asset_check(asset=exact_payment_entries, description="Payments waiting in the failure queue (their bills are "

@@ -17,7 +17,8 @@ PREVIEW_LIMIT = 10
 def preview(rows: Iterable[Mapping[str, Any]], limit: int = PREVIEW_LIMIT) -> dg.MetadataValue:
     """A small markdown table of the first rows (or 'none')."""
     frame = pd.DataFrame(list(rows)[:limit])
-    return dg.MetadataValue.md(frame.to_markdown(index=False) if not frame.empty else "_none_")
+    # Numbers are shown as they are: tabulate would round amounts such as 12345.67 to 12345.7.
+    return dg.MetadataValue.md(frame.to_markdown(index=False, disable_numparse=True) if not frame.empty else "_none_")
 
 
 def api_calls(exact: ExactApi | None = None, bill: BillApi | None = None,

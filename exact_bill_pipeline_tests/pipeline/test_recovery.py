@@ -225,3 +225,27 @@ def test_the_dagster_instance_records_one_materialization_per_day(pipeline):
     keys = instance.get_materialized_partitions(dg.AssetKey(ENTRIES))
     assert first in keys
     assert last in keys
+
+
+def test_the_totals_check_names_a_bill_whose_amount_changed_after_posting(pipeline):
+    from exact_bill_pipeline.defs.checks import posted_totals_match_bill
+
+    day, bills = busiest_day(pipeline)
+    pipeline.run(selection=only(ENTRIES), partition=day)
+    assert pipeline.run(selection=[posted_totals_match_bill]).get_asset_check_evaluations()[0].passed
+    bill = control(pipeline.running, "bill", "PATCH", f"bills/{bills[0]}", {
+        "billLineItems": [{"amount": 12345.67, "description": "changed",
+                           "classifications": {"chartOfAccountId": _first_account(pipeline, bills[0])}}]})
+    pipeline.run(selection=only("bill_bills"), partition=day)
+    check = pipeline.run(selection=[posted_totals_match_bill]).get_asset_check_evaluations()[0]
+    assert not check.passed
+    assert bill["id"] in check.metadata["differences"].value
+    assert "12345.67" in check.metadata["differences"].value
+
+
+def _first_account(pipeline, bill_id: str) -> str:
+    from exact_bill_pipeline.state import snapshots
+
+    with pipeline.store.transaction() as conn:
+        snapshot = snapshots.get(conn, "bill", bill_id)
+    return snapshot.data["billLineItems"][0]["classifications"]["chartOfAccountId"]

@@ -209,6 +209,8 @@ class Postings:
         self.settings = settings
         self.currency = currency
         self._entry_numbers: dict[str, int] = {}
+        # The last bank entry's closing balance per journal, so a posting does not scan every earlier entry.
+        self._closing: dict[str, float] = {}
 
     def today_ms(self) -> int:
         return start_of_day_ms(self.store.clock.now_ms())
@@ -380,6 +382,10 @@ class Postings:
         balances = {"OpeningBalanceFC": opening, "ClosingBalanceFC": closing}
         entry = self._book_entry("BankEntries", "BankEntryLines", {**values, **balances}, lines, refs, journal,
                                  period, entry_type=40)
+        if entry["EntryNumber"] >= self._entry_numbers.get(journal["Code"], 0):
+            self._closing[journal["Code"]] = closing
+        else:
+            self._closing.pop(journal["Code"], None)
         self.store.emit(ChangeEvent("BankEntries", "Create", entry["EntryID"], "financialtransaction/BankEntries"))
         return entry
 
@@ -411,9 +417,11 @@ class Postings:
         return money(start), closing
 
     def _last_closing_balance(self, journal_code: str) -> float:
-        entries = self.store.find("BankEntries", "JournalCode", journal_code)
-        latest = max(entries, key=lambda e: e["EntryNumber"], default=None)
-        return latest["ClosingBalanceFC"] if latest else 0.0
+        if journal_code not in self._closing:
+            entries = self.store.find("BankEntries", "JournalCode", journal_code)
+            latest = max(entries, key=lambda e: e["EntryNumber"], default=None)
+            self._closing[journal_code] = latest["ClosingBalanceFC"] if latest else 0.0
+        return self._closing[journal_code]
 
     # ----- shared booking of GJE and bank entries --------------------------------------------------------------
     def _book_entry(
@@ -539,6 +547,7 @@ class Postings:
         for line in self.store.children("TransactionLines", key):
             self.store.delete("TransactionLines", line["ID"])
         self.store.delete(table, key)
+        self._closing.clear()
         path = next(es.path for es in ENTITY_SETS.values() if es.table == table and es.kind == "normal")
         self.store.emit(ChangeEvent(table, "Delete", key, path))
         return entry
