@@ -11,37 +11,46 @@ from exact_bill_pipeline.defs.reference import exact_gl_accounts
 from exact_bill_pipeline.defs.reporting import preview
 from exact_bill_pipeline.defs.resources import AccountingSettings, StateDatabase
 from exact_bill_pipeline.state import cursors
-from exact_bill_pipeline.state.failures import FailureQueue
+from exact_bill_pipeline.state.failures import FailureItem, FailureQueue
 from exact_bill_pipeline.state.ledger import PostingLedger
 
 CHANGED = "changed_after_posting"
 
 
-def _queue_rows(state: StateDatabase, kind: str, *, changed: bool) -> list[dict[str, object]]:
-    items = FailureQueue(state.store()).items(status="open", kind=kind)
-    return [{"queue_id": i.id, kind: i.source_id, "day": i.partition_date, "reason": i.reason_code,
+PREVIEW_ITEMS = 100
+
+
+def _queue_check(state: StateDatabase, kind: str, *, changed: bool) -> tuple[list[str], list[dict[str, object]],
+                                                                             list[FailureItem]]:
+    """All waiting IDs, and details of the first few only: the queue may hold thousands of snapshots."""
+    queue = FailureQueue(state.store())
+    selector = {"reason": CHANGED} if changed else {"reason_not": CHANGED}
+    ids = queue.source_ids(kind=kind, **selector)
+    items = queue.items(kind=kind, limit=PREVIEW_ITEMS, **selector)
+    rows = [{"queue_id": i.id, kind: i.source_id, "day": i.partition_date, "reason": i.reason_code,
              "vendor": i.snapshot.get("vendorName") or "", "invoice": (i.snapshot.get("invoice") or {}).get(
                  "invoiceNumber", ""), "amount": i.snapshot.get("amount"), "message": i.message[:160]}
-            for i in items if (i.reason_code == CHANGED) == changed]
+            for i in items]
+    return ids, rows, items
 
 
 @dg.asset_check(asset=exact_purchase_entries, description="Bills that could not be posted and wait in the "
                 "failure queue (no mapping, no supplier, refused by Exact).")
 def unmatched_bills(state: StateDatabase) -> dg.AssetCheckResult:
-    rows = _queue_rows(state, "bill", changed=False)
-    return dg.AssetCheckResult(passed=not rows, severity=dg.AssetCheckSeverity.WARN, metadata={
-        "bills_waiting": len(rows), "bills": preview(rows, limit=100),
-        "bill_ids": dg.MetadataValue.json([r["bill"] for r in rows])})
+    ids, rows, _items = _queue_check(state, "bill", changed=False)
+    return dg.AssetCheckResult(passed=not ids, severity=dg.AssetCheckSeverity.WARN, metadata={
+        "bills_waiting": len(ids), "bills": preview(rows, limit=PREVIEW_ITEMS),
+        "bill_ids": dg.MetadataValue.json(ids)})
 
 
 @dg.asset_check(asset=exact_purchase_entries, description="Bills changed in BILL after they were posted "
                 "(amount, lines, vendor, archived): never posted again, to be corrected in Exact by hand.")
 def bills_changed_after_posting(state: StateDatabase) -> dg.AssetCheckResult:
-    rows = _queue_rows(state, "bill", changed=True)
-    items = {i.source_id: i for i in FailureQueue(state.store()).items(status="open", kind="bill", reason=CHANGED)}
-    diffs = {bill_id: item.tried.get("diff") for bill_id, item in items.items() if isinstance(item.tried, dict)}
-    return dg.AssetCheckResult(passed=not rows, severity=dg.AssetCheckSeverity.ERROR, metadata={
-        "bills_changed": len(rows), "bills": preview(rows, limit=100), "differences": dg.MetadataValue.json(diffs)})
+    ids, rows, items = _queue_check(state, "bill", changed=True)
+    diffs = {item.source_id: item.tried.get("diff") for item in items if isinstance(item.tried, dict)}
+    return dg.AssetCheckResult(passed=not ids, severity=dg.AssetCheckSeverity.ERROR, metadata={
+        "bills_changed": len(ids), "bills": preview(rows, limit=PREVIEW_ITEMS),
+        "bill_ids": dg.MetadataValue.json(ids), "differences": dg.MetadataValue.json(diffs)})
 
 
 @dg.asset_check(asset=exact_purchase_entries, description="Per day, the amounts posted to Exact equal BILL's "
@@ -69,9 +78,10 @@ def no_duplicate_postings(state: StateDatabase) -> dg.AssetCheckResult:
 @dg.asset_check(asset=exact_payment_entries, description="Payments waiting in the failure queue (their bills are "
                 "not posted yet, or Exact refused them).")
 def payments_waiting(state: StateDatabase) -> dg.AssetCheckResult:
-    rows = _queue_rows(state, "payment", changed=False)
-    return dg.AssetCheckResult(passed=not rows, severity=dg.AssetCheckSeverity.WARN,
-                               metadata={"payments_waiting": len(rows), "payments": preview(rows, limit=100)})
+    ids, rows, _items = _queue_check(state, "payment", changed=False)
+    return dg.AssetCheckResult(passed=not ids, severity=dg.AssetCheckSeverity.WARN, metadata={
+        "payments_waiting": len(ids), "payments": preview(rows, limit=PREVIEW_ITEMS),
+        "payment_ids": dg.MetadataValue.json(ids)})
 
 
 @dg.asset_check(asset=exact_gl_accounts, description="GL accounts and cost centers were read from Exact recently "

@@ -128,17 +128,32 @@ class FailureQueue:
             return self._find(conn, kind, source_id)
 
     def items(self, *, status: ItemStatus | None = "open", reason: str | None = None,
-              kind: str | None = None, partition: str | None = None,
-              partitions: list[str] | None = None) -> list[FailureItem]:
-        query = sa.select(failure_queue).order_by(failure_queue.c.partition_date, failure_queue.c.id)
+              kind: str | None = None, partition: str | None = None, partitions: list[str] | None = None,
+              reason_not: str | None = None, limit: int | None = None) -> list[FailureItem]:
+        query = self._filtered(sa.select(failure_queue), status, reason, kind, partition, partitions, reason_not)
+        with self.store.transaction() as conn:
+            return [_item(row) for row in conn.execute(query.limit(limit)).mappings()]
+
+    def source_ids(self, *, status: ItemStatus | None = "open", reason: str | None = None, kind: str | None = None,
+                   reason_not: str | None = None) -> list[str]:
+        """Only the IDs of the matching items: cheap however long the queue."""
+        query = self._filtered(sa.select(failure_queue.c.source_id), status, reason, kind, None, None, reason_not)
+        with self.store.transaction() as conn:
+            return list(conn.execute(query).scalars())
+
+    @staticmethod
+    def _filtered(query: sa.Select, status: str | None, reason: str | None, kind: str | None,
+                  partition: str | None, partitions: list[str] | None, reason_not: str | None) -> sa.Select:
+        query = query.order_by(failure_queue.c.partition_date, failure_queue.c.id)
         for column, value in (("status", status), ("reason_code", reason), ("source_kind", kind),
                               ("partition_date", partition)):
             if value is not None:
                 query = query.where(failure_queue.c[column] == value)
         if partitions is not None:
             query = query.where(failure_queue.c.partition_date.in_(partitions))
-        with self.store.transaction() as conn:
-            return [_item(row) for row in conn.execute(query).mappings()]
+        if reason_not is not None:
+            query = query.where(failure_queue.c.reason_code != reason_not)
+        return query
 
     def history(self, item: FailureItem) -> list[dict[str, Any]]:
         with self.store.transaction() as conn:
