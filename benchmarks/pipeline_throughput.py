@@ -122,12 +122,13 @@ def run(bills: int, days: int, skip_bare: bool) -> None:
             result = defs.resolve_job_def("payables_sync").execute_in_process(
                 instance=instance, run_config=QUIET, tags={RANGE[0]: first, RANGE[1]: last})
             elapsed = time.perf_counter() - started
+            # Read before anything else: the peak of the pipeline's own run, not of this report.
+            peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             posting = step_seconds(instance, result.run_id, "exact_purchase_entries")
             ledger = PostingLedger(StateStore())
-            posted_bills = len(ledger.entries(kind="bill", state="posted"))
-            posted_payments = len(ledger.entries(kind="payment", state="posted"))
+            posted_bills = ledger.count(kind="bill", state="posted")
+            posted_payments = ledger.count(kind="payment", state="posted")
             calls = exact_calls(exact_url) - calls_before
-            peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             print(f"bills seeded {bills}, posted {posted_bills}; payments posted {posted_payments}; "
                   f"payables run {elapsed:.1f} s")
             print(f"  Exact calls per posted bill or payment: {calls / max(posted_bills + posted_payments, 1):.3f} "

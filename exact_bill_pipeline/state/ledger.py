@@ -158,8 +158,10 @@ class PostingLedger:
         with self.store.transaction() as conn:
             return [LedgerEntry(**row) for row in conn.execute(query).mappings()]
 
-    def count(self, *, state: LedgerState | None = None) -> int:
+    def count(self, *, kind: SourceKind | None = None, state: LedgerState | None = None) -> int:
         query = sa.select(sa.func.count()).select_from(posting_ledger)
+        if kind:
+            query = query.where(posting_ledger.c.source_kind == kind)
         if state:
             query = query.where(posting_ledger.c.state == state)
         with self.store.transaction() as conn:
