@@ -33,14 +33,15 @@ payables_sync = dg.define_asset_job(
     "payables_sync", selection=PAYABLES_ASSETS,
     description="Bills and payments of the chosen days into Exact's journal. Run it over a range of days "
                 "(a backfill) to catch up; one run handles the whole range.")
+# The jobs webhooks start carry no checks: they must be quick; the scheduled syncs run the checks.
 bills_sync = dg.define_asset_job(
-    "bills_sync", selection=[bill_bills, exact_purchase_entries],
+    "bills_sync", selection=dg.AssetSelection.assets(bill_bills, exact_purchase_entries).without_checks(),
     description="The bills of the chosen days into Exact (what a bill webhook starts).")
 payments_sync = dg.define_asset_job(
-    "payments_sync", selection=[bill_payments, exact_payment_entries],
+    "payments_sync", selection=dg.AssetSelection.assets(bill_payments, exact_payment_entries).without_checks(),
     description="The payments of the chosen days into Exact (what a payment webhook starts).")
 vendor_sync = dg.define_asset_job(
-    "vendor_sync", selection=[bill_vendors, exact_suppliers],
+    "vendor_sync", selection=dg.AssetSelection.assets(bill_vendors, exact_suppliers).without_checks(),
     description="BILL's vendors matched to (or created as) Exact suppliers (what a vendor webhook starts).")
 full_sync = dg.define_asset_job(
     "full_sync", selection=REFERENCE_ASSETS + PAYABLES_ASSETS,
