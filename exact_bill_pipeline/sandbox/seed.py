@@ -254,11 +254,9 @@ def iso_ms(epoch_ms: int) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{epoch_ms % 1000:03d}+00:00"
 
 
-def normalize_name(name: str) -> str:
-    """Lower case, no punctuation or company suffixes: how near-duplicate names are seeded to collide."""
-    cleaned = "".join(ch if ch.isalnum() else " " for ch in name.lower().replace("&", " and "))
-    words = [w for w in cleaned.split() if w not in {"inc", "llc", "ltd", "co", "company", "corp", "llp"}]
-    return " ".join(words)
+def _mail_domain(name: str) -> str:
+    """A made-up e-mail domain for a company name: 'Echo Valley Water' -> 'echovalleywater'."""
+    return "".join(ch for ch in name.lower() if ch.isalnum())
 
 
 @dataclass(frozen=True)
@@ -528,7 +526,7 @@ class Firm:
         for name, is_supplier, blocked in OTHER_EXACT_RELATIONS:
             out.append(
                 RelationSeed(self._uuid(), next(code), name, is_supplier, not is_supplier, blocked, None,
-                             f"info@{normalize_name(name).replace(' ', '')}.example", "Portland")
+                             f"info@{_mail_domain(name)}.example", "Portland")
             )
         return out
 
