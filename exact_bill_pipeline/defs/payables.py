@@ -42,7 +42,7 @@ def exact_suppliers(context: dg.AssetExecutionContext, exact: ExactOnlineClient,
     api = exact.api()
     marks = call_marks(api)
     synced = reference.sync_suppliers(api, state.store())
-    report = vendors.match_and_create_suppliers(api, state.store(), actor=context.run_id,
+    report = vendors.match_and_create_suppliers(api, state.store(), actor=context.run.run_id,
                                                 create=accounting.create_suppliers)
     return dg.MaterializeResult(metadata={
         "exact_accounts_read": synced.read, "vendors": report.read, "matched": report.matched,
@@ -77,7 +77,7 @@ def exact_purchase_entries(context: dg.AssetExecutionContext, config: PostingCon
     api = None if config.dry_run else exact.api()
     marks = call_marks(api)
     store, settings = state.store(), accounting.posting()
-    total = bills.post_bills(api, store, partition_days(context), settings, actor=context.run_id,
+    total = bills.post_bills(api, store, partition_days(context), settings, actor=context.run.run_id,
                              dry_run=config.dry_run)
     if total.uncertain:
         context.log.warning(f"{len(total.uncertain)} bill(s) may or may not be in Exact; the next run looks "
@@ -120,7 +120,7 @@ def exact_payment_entries(context: dg.AssetExecutionContext, config: PostingConf
     if not settings.ap_account_id:
         raise dg.Failure(f"Exact has no GL account {accounting.ap_account_code} (accounts payable, setting "
                          f"EXACT_AP_ACCOUNT_CODE); run the reference sync first or fix the setting.")
-    total = payments.post_payments(api, store, partition_days(context), settings, actor=context.run_id,
+    total = payments.post_payments(api, store, partition_days(context), settings, actor=context.run.run_id,
                                    dry_run=config.dry_run)
     return dg.MaterializeResult(metadata={
         "dry_run": config.dry_run, "payments_read": total.read, "posted": total.posted,

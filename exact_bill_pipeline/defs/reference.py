@@ -57,7 +57,7 @@ def account_mapping(context: dg.AssetExecutionContext, config: MappingConfig, bi
     """
     api = bill.api()
     marks = call_marks(bill=api)
-    report = mapping.sync_mapping(api, state.store(), actor=context.run_id, dry_run=config.dry_run)
+    report = mapping.sync_mapping(api, state.store(), actor=context.run.run_id, dry_run=config.dry_run)
     plan = report.plan
     return dg.MaterializeResult(metadata={
         "dry_run": config.dry_run,

@@ -23,7 +23,7 @@ from exact_bill_pipeline.domain.postings import (
     plan_purchase_entry,
     posting_content,
 )
-from exact_bill_pipeline.iterables import batched
+from exact_bill_pipeline.iterables import batched, batched_by_weight
 from exact_bill_pipeline.services.exactly_once import Created, Posting, PostingResult, post_exactly_once
 from exact_bill_pipeline.services.reference import stored_gl_accounts
 from exact_bill_pipeline.services.vendors import supplier_for_vendor
@@ -34,8 +34,9 @@ from exact_bill_pipeline.state.ledger import Intent, LedgerEntry, PostingLedger
 
 PREVIEW_ROWS = 10
 SAVE_CHUNK = 500
-# A range of days is posted a few days at a time, so that memory stays flat however long the range.
-DAYS_AT_ONCE = 7
+# A range of days is posted a group of days at a time, at most this many stored bills (or payments) per
+# group: memory stays flat however long the range, and a sparse history still takes few transactions.
+SOURCES_AT_ONCE = 1000
 
 
 @dataclass
@@ -70,6 +71,13 @@ def day_ranges(days: list[str]) -> list[tuple[datetime, datetime]]:
         else:
             ranges.append((start, start + timedelta(days=1)))
     return ranges
+
+
+def day_groups(store: StateStore, kind: str, days: list[str]) -> list[list[str]]:
+    """The days that hold stored sources, in order, grouped by SOURCES_AT_ONCE (a busier day alone)."""
+    with store.transaction() as conn:
+        counts = snapshots.counts_by_partition(conn, kind, sorted(set(days)))
+    return list(batched_by_weight(sorted(counts), counts.__getitem__, SOURCES_AT_ONCE))
 
 
 def read_bills(bill: BillApi, store: StateStore, days: list[str]) -> ReadReport:
@@ -140,8 +148,8 @@ def post_bills(exact: ExactApi | None, store: StateStore, days: list[str], setti
     """
     mapping = load_mapping(store)
     report = PostReport()
-    for chunk in batched(sorted(days), DAYS_AT_ONCE):
-        _post_days(exact, store, list(chunk), settings, mapping, report, actor=actor, dry_run=dry_run, only=only)
+    for group in day_groups(store, "bill", days):
+        _post_days(exact, store, group, settings, mapping, report, actor=actor, dry_run=dry_run, only=only)
     return report
 
 

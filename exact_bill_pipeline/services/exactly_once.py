@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 Result = Literal["posted", "recovered", "already_posted", "uncertain", "rejected"]
 # Intents are written (and outcomes recorded) for this many postings at a time: two commits per batch
 # instead of per posting; a crash leaves at most one batch to look up on the next run.
-BATCH = 25
+BATCH = 50
 
 
 @dataclass(frozen=True)

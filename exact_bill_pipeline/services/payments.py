@@ -18,11 +18,11 @@ from exact_bill_pipeline.domain.payments import (
 )
 from exact_bill_pipeline.domain.postings import content_hash, money, partition_of
 from exact_bill_pipeline.iterables import batched
-from exact_bill_pipeline.services.bills import DAYS_AT_ONCE, PREVIEW_ROWS, SAVE_CHUNK, day_ranges
+from exact_bill_pipeline.services.bills import PREVIEW_ROWS, SAVE_CHUNK, day_groups, day_ranges
 from exact_bill_pipeline.services.exactly_once import Created, Posting, PostingResult, post_exactly_once
 from exact_bill_pipeline.state import snapshots
 from exact_bill_pipeline.state.db import StateStore
-from exact_bill_pipeline.state.failures import FailureQueue
+from exact_bill_pipeline.state.failures import FailureQueue, Report
 from exact_bill_pipeline.state.ledger import Intent, LedgerEntry, PostingLedger
 
 
@@ -58,8 +58,8 @@ def post_payments(exact: ExactApi | None, store: StateStore, days: list[str], se
                   actor: str, dry_run: bool = False, only: set[str] | None = None) -> PaymentReport:
     """Posts each settled payment whose bills are all in Exact; a payment of an unposted bill waits in the queue."""
     report = PaymentReport()
-    for chunk in batched(sorted(days), DAYS_AT_ONCE):
-        _post_days(exact, store, list(chunk), settings, report, actor=actor, dry_run=dry_run, only=only)
+    for group in day_groups(store, "payment", days):
+        _post_days(exact, store, group, settings, report, actor=actor, dry_run=dry_run, only=only)
     return report
 
 
@@ -72,32 +72,33 @@ def _post_days(exact: ExactApi | None, store: StateStore, days: list[str], setti
     bill_entries = ledger.get_many("bill", [b for p in day_payments for b in paid_bill_ids(p)])
     waiting = {item.source_id for item in queue.items(status="open", kind="payment", partitions=days)}
     postings: dict[str, tuple[Posting, dict[str, Any]]] = {}
+    problems: list[Report] = []  # written to the queue together, in one transaction
     for payment in day_payments:
         report.read += 1
         if not is_settled(payment):
             report.not_settled += 1
             continue
-        posting = _plan(exact, payment, partition_of(payment), settings, bill_entries, queue, report, actor=actor,
+        posting = _plan(exact, payment, partition_of(payment), settings, bill_entries, problems, report,
                         dry_run=dry_run)
         if posting is not None:
             postings[payment["id"]] = (posting, payment)
+    queue.report_many(problems, actor=actor)
     for payment_id, result in post_exactly_once([p for p, _ in postings.values()], ledger, actor=actor).items():
         posting, payment = postings[payment_id]
         _record(result, payment, posting, queue, report, actor=actor, was_waiting=payment_id in waiting)
 
 
 def _plan(exact: ExactApi | None, payment: dict[str, Any], day: str, settings: PaymentSettings,
-          bill_entries: dict[str, LedgerEntry], queue: FailureQueue, report: PaymentReport, *, actor: str,
+          bill_entries: dict[str, LedgerEntry], problems: list[Report], report: PaymentReport, *,
           dry_run: bool) -> Posting | None:
     bill_ids = paid_bill_ids(payment)
     posted = [bill_entries[b] for b in bill_ids if b in bill_entries and bill_entries[b].state == "posted"]
     if not bill_ids or len(posted) != len(bill_ids):
         missing = [b for b in bill_ids if b not in bill_entries or bill_entries[b].state != "posted"]
         if not dry_run:
-            queue.report("payment", payment["id"], partition=day, reason="bill_not_posted",
-                         message=f"the payment's bills are not in Exact yet ({', '.join(missing) or 'none named'}); "
-                                 f"it is posted once they are", snapshot=payment, tried={"bills": missing},
-                         actor=actor)
+            problems.append(Report("payment", payment["id"], day, "bill_not_posted",
+                                   f"the payment's bills are not in Exact yet ({', '.join(missing) or 'none named'}); "
+                                   f"it is posted once they are", payment, {"bills": missing}))
         report.queued["bill_not_posted"] += 1
         return None
     supplier_id = posted[0].supplier_id or ""

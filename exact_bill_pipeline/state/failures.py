@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
+from exact_bill_pipeline.iterables import batched
 from exact_bill_pipeline.state import audit
 from exact_bill_pipeline.state.db import StateStore
 from exact_bill_pipeline.state.schema import failure_queue
@@ -73,29 +74,33 @@ class FailureQueue:
         return item
 
     def report_many(self, reports: list[Report], *, actor: str) -> None:
-        """report() for several sources, in one transaction."""
-        if not reports:
+        """report() for several sources, in one transaction and a handful of statements."""
+        latest = {(r.kind, r.source_id): r for r in reports}
+        if not latest:
             return
         now = datetime.now(tz=UTC)
         with self.store.exclusive() as conn:
-            for r in reports:
-                values = {"partition_date": r.partition, "reason_code": r.reason, "message": r.message,
-                          "exact_message": r.exact_message, "snapshot": json.dumps(r.snapshot, default=str),
-                          "tried": json.dumps(r.tried, default=str), "status": "open", "last_seen": now,
-                          "resolved_at": None}
-                before = self._find(conn, r.kind, r.source_id, lock=True)
-                if before is None:
-                    conn.execute(sa.insert(failure_queue).values(source_kind=r.kind, source_id=r.source_id,
-                                                                 attempts=1, first_seen=now, note=None, **values))
-                else:
-                    conn.execute(sa.update(failure_queue).where(failure_queue.c.id == before.id)
-                                 .values(attempts=failure_queue.c.attempts + 1, **values))
-                if before is None or before.status != "open" or before.reason_code != r.reason:
-                    after = {"kind": r.kind, "source_id": r.source_id, "partition": r.partition,
-                             "reason": r.reason, "message": r.message, "status": "open"}
-                    audit.record(conn, actor=actor, entity_kind="failure", entity_id=f"{r.kind}:{r.source_id}",
-                                 action="queued" if before is None else "requeued",
-                                 before=before.summary() if before else None, after=after)
+            before = self._find_many(conn, list(latest), lock=True)
+            rows = [{"source_kind": r.kind, "source_id": r.source_id, "partition_date": r.partition,
+                     "reason_code": r.reason, "message": r.message, "exact_message": r.exact_message,
+                     "snapshot": json.dumps(r.snapshot, default=str), "tried": json.dumps(r.tried, default=str),
+                     "status": "open", "last_seen": now, "resolved_at": None} for r in latest.values()]
+            new = [{**row, "attempts": 1, "first_seen": now, "note": None}
+                   for row in rows if (row["source_kind"], row["source_id"]) not in before]
+            if new:
+                conn.execute(sa.insert(failure_queue), new)
+            again = [{**row, "b_kind": row["source_kind"], "b_id": row["source_id"]}
+                     for row in rows if (row["source_kind"], row["source_id"]) in before]
+            if again:
+                conn.execute(_REPORT_AGAIN, again)
+            audit.record_many(conn, [
+                {"entity_kind": "failure", "entity_id": f"{r.kind}:{r.source_id}",
+                 "action": "queued" if old is None else "requeued", "before": old.summary() if old else None,
+                 "after": {"kind": r.kind, "source_id": r.source_id, "partition": r.partition, "reason": r.reason,
+                           "message": r.message, "status": "open"}}
+                for key, r in latest.items()
+                if (old := before.get(key)) is None or old.status != "open" or old.reason_code != r.reason],
+                actor=actor)
 
     def resolve(self, kind: str, source_id: str, *, actor: str, note: str) -> bool:
         """Closes the open item of a source that has now been posted; False when there was none."""
@@ -173,11 +178,26 @@ class FailureQueue:
             raise UnknownFailure(f"the failure queue has no item {item_id}; `exact-bill failures list` shows them")
         return _item(row)
 
+    def _find_many(self, conn: sa.Connection, keys: list[tuple[str, str]], *,
+                   lock: bool = False) -> dict[tuple[str, str], FailureItem]:
+        found: dict[tuple[str, str], FailureItem] = {}
+        for kind in {k for k, _ in keys}:
+            for chunk in batched([source_id for k, source_id in keys if k == kind], 500):
+                query = sa.select(failure_queue).where(failure_queue.c.source_kind == kind,
+                                                       failure_queue.c.source_id.in_(chunk))
+                for row in conn.execute(query.with_for_update() if lock else query).mappings():
+                    found[(kind, row["source_id"])] = _item(row)
+        return found
+
     def _find(self, conn: sa.Connection, kind: str, source_id: str, *, lock: bool = False) -> FailureItem | None:
-        query = sa.select(failure_queue).where(failure_queue.c.source_kind == kind,
-                                               failure_queue.c.source_id == source_id)
-        row = conn.execute(query.with_for_update() if lock else query).mappings().first()
-        return _item(row) if row else None
+        return self._find_many(conn, [(kind, source_id)], lock=lock).get((kind, source_id))
+
+
+_REPORT_AGAIN = sa.update(failure_queue).where(
+    failure_queue.c.source_kind == sa.bindparam("b_kind"), failure_queue.c.source_id == sa.bindparam("b_id")
+).values(attempts=failure_queue.c.attempts + 1, **{name: sa.bindparam(name) for name in (
+    "partition_date", "reason_code", "message", "exact_message", "snapshot", "tried", "status", "last_seen",
+    "resolved_at")})
 
 
 def _item(row: Any) -> FailureItem:

@@ -57,6 +57,17 @@ def in_partitions(conn: sa.Connection, kind: str, partitions: list[str]) -> list
     return out
 
 
+def counts_by_partition(conn: sa.Connection, kind: str, partitions: list[str]) -> dict[str, int]:
+    """How many snapshots each of these days holds (days without any are left out)."""
+    out: dict[str, int] = {}
+    for chunk in batched(partitions, CHUNK):
+        query = (sa.select(bill_snapshots.c.partition_date, sa.func.count())
+                 .where(bill_snapshots.c.source_kind == kind, bill_snapshots.c.partition_date.in_(chunk))
+                 .group_by(bill_snapshots.c.partition_date))
+        out.update({day: count for day, count in conn.execute(query)})
+    return out
+
+
 def content_hashes(conn: sa.Connection, kind: str, source_ids: list[str]) -> dict[str, str]:
     """The stored content hash of each of these sources that has a snapshot."""
     out: dict[str, str] = {}

@@ -17,7 +17,7 @@ from exact_bill_pipeline.transport.errors import BudgetExhausted, format_moment
 Purpose = Literal["read", "posting"]
 # Exact's minutely window is fixed on minute boundaries; never wait longer than one window.
 MAX_MINUTE_WAIT = 61.0
-MAX_CLAIM = 25
+MAX_CLAIM = 100
 
 
 @dataclass
