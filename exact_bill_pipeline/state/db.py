@@ -14,7 +14,10 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from exact_bill_pipeline.state.schema import VERSION_TABLE
+
 STATE_URL_ENV = "EXACT_BILL_STATE_URL"
+LEGACY_VERSION_TABLE = "alembic_version"
 HOME_ENV = "EXACT_BILL_HOME"
 
 
@@ -106,6 +109,7 @@ class StateStore:
                     # Serialises concurrent start-ups; released when the transaction ends.
                     conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": 0x45584143})
                 config = _alembic_config(conn)
+                _adopt_legacy_revision(conn, config)
                 command.upgrade(config, "head")
                 return self.current_revision(conn)
         except sa.exc.OperationalError as exc:
@@ -117,7 +121,8 @@ class StateStore:
 
     @staticmethod
     def current_revision(conn: sa.Connection) -> str:
-        return MigrationContext.configure(conn).get_current_revision() or "none"
+        context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
+        return context.get_current_revision() or "none"
 
     @staticmethod
     def head_revision() -> str:
@@ -125,6 +130,19 @@ class StateStore:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _adopt_legacy_revision(conn: sa.Connection, config: Config) -> None:
+    """Moves a revision of ours out of alembic's default table, where early versions kept it, into VERSION_TABLE."""
+    inspector = sa.inspect(conn)
+    if inspector.has_table(VERSION_TABLE) or not inspector.has_table(LEGACY_VERSION_TABLE):
+        return
+    ours = {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
+    legacy = sa.table(LEGACY_VERSION_TABLE, sa.column("version_num"))
+    found = [rev for rev in conn.execute(sa.select(legacy.c.version_num)).scalars() if rev in ours]
+    if found:
+        command.stamp(config, found[0])
+        conn.execute(sa.delete(legacy).where(legacy.c.version_num.in_(found)))
 
 
 def _alembic_config(conn: sa.Connection | None) -> Config:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+# Not alembic's default "alembic_version": Dagster's PostgreSQL storage keeps its own revision there, so the
+# two can share one database.
+VERSION_TABLE = "exact_bill_schema_version"
 metadata = sa.MetaData()
 
 # One row per secret (an Exact token pair, a BILL session, a webhook security key). Only ciphertext is
