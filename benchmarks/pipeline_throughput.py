@@ -1,13 +1,19 @@
 """Prints what posting costs: Exact calls per posted bill, wall time per bill next to a bare requests loop,
 and the pipeline process's peak memory. The sandboxes run in their own process, Exact's limits raised.
 
+With --storage postgres, the connector's state and Dagster's runs and events live in a fresh PostgreSQL
+database (as in production, deploy/dagster-postgres.yaml), dropped afterwards; by default both are SQLite
+files (the embedded demo set-up).
+
 Usage: .venv/bin/python benchmarks/pipeline_throughput.py --bills 1000 [--bills 10000] [--days 180]
+       .venv/bin/python benchmarks/pipeline_throughput.py --bills 1000 --storage postgres
        .venv/bin/python benchmarks/pipeline_throughput.py --bills 100000 --skip-bare
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import resource
 import socket
@@ -15,11 +21,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
 import requests
+import sqlalchemy as sa
 
 from exact_bill_pipeline.definitions import build_definitions
 from exact_bill_pipeline.demo import environment
@@ -27,6 +35,8 @@ from exact_bill_pipeline.sandbox.settings import BillSandboxSettings, ExactSandb
 from exact_bill_pipeline.state.db import STATE_URL_ENV, StateStore
 from exact_bill_pipeline.state.ledger import PostingLedger
 from exact_bill_pipeline.state.vault import VAULT_KEY_ENV, generate_key
+
+POSTGRES_SERVER = os.environ.get("EXACT_BILL_BENCH_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 RANGE = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
@@ -59,7 +69,27 @@ def start_sandboxes(bills: int, days: int) -> tuple[subprocess.Popen[bytes], str
     raise RuntimeError("the sandboxes did not start")
 
 
-def environment_for(exact_url: str, bill_url: str, home: Path) -> dict[str, str]:
+@contextlib.contextmanager
+def storage(kind: str, home: Path) -> Iterator[tuple[str, str]]:
+    """The state database URL and the Dagster instance's storage settings; a PostgreSQL database is made and dropped."""
+    if kind == "sqlite":
+        yield f"sqlite:///{home / 'state.sqlite'}", ""
+        return
+    name = f"exact_bill_bench_{os.getpid()}"
+    server = sa.create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    url = sa.make_url(POSTGRES_SERVER).set(database=name)
+    try:
+        yield (url.render_as_string(hide_password=False),
+               f"storage:\n  postgres:\n    postgres_url: {url.render_as_string(hide_password=False)}\n")
+    finally:
+        with server.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")
+        server.dispose()
+
+
+def environment_for(exact_url: str, bill_url: str, state_url: str) -> dict[str, str]:
     exact, bill = ExactSandboxSettings(), BillSandboxSettings()
     return {
         "EXACT_BASE_URL": exact_url, "EXACT_CLIENT_ID": exact.client_id, "EXACT_CLIENT_SECRET": exact.client_secret,
@@ -68,7 +98,7 @@ def environment_for(exact_url: str, bill_url: str, home: Path) -> dict[str, str]
         "BILL_API_URL": f"{bill_url}/connect", "BILL_EVENTS_URL": f"{bill_url}/connect-events",
         "BILL_USERNAME": bill.username, "BILL_PASSWORD": bill.password,
         "BILL_ORGANIZATION_ID": bill.organization_id, "BILL_DEV_KEY": bill.dev_key,
-        STATE_URL_ENV: f"sqlite:///{home / 'state.sqlite'}", VAULT_KEY_ENV: generate_key(),
+        STATE_URL_ENV: state_url, VAULT_KEY_ENV: generate_key(),
     }
 
 
@@ -101,17 +131,18 @@ def bare_loop(exact_url: str, token: str, count: int) -> float:
     return (time.perf_counter() - started) / max(len(payloads), 1)
 
 
-def run(bills: int, days: int, skip_bare: bool) -> None:
+def run(bills: int, days: int, skip_bare: bool, storage_kind: str = "sqlite") -> None:
     process, exact_url, bill_url = start_sandboxes(bills, days)
     try:
-        with tempfile.TemporaryDirectory() as home, environment(environment_for(exact_url, bill_url, Path(home))):
+        with (tempfile.TemporaryDirectory() as home, storage(storage_kind, Path(home)) as (state_url, dagster_storage),
+              environment(environment_for(exact_url, bill_url, state_url))):
             from exact_bill_pipeline.config import exact_client
 
             api = exact_client().api()
             consent = requests.get(api.auth.authorize_url("b"), allow_redirects=False, timeout=30)
             api.auth.exchange(consent.headers["Location"])
             os.environ["DAGSTER_HOME"] = home
-            Path(home, "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+            Path(home, "dagster.yaml").write_text(f"telemetry:\n  enabled: false\n{dagster_storage}")
             instance = dg.DagsterInstance.from_config(home)
             defs = build_definitions()
             defs.resolve_job_def("reference_sync").execute_in_process(instance=instance, run_config=QUIET)
@@ -129,8 +160,8 @@ def run(bills: int, days: int, skip_bare: bool) -> None:
             posted_bills = ledger.count(kind="bill", state="posted")
             posted_payments = ledger.count(kind="payment", state="posted")
             calls = exact_calls(exact_url) - calls_before
-            print(f"bills seeded {bills}, posted {posted_bills}; payments posted {posted_payments}; "
-                  f"payables run {elapsed:.1f} s")
+            print(f"bills seeded {bills} over {days} days, posted {posted_bills}; payments posted {posted_payments}; "
+                  f"payables run {elapsed:.1f} s; storage {storage_kind}")
             print(f"  Exact calls per posted bill or payment: {calls / max(posted_bills + posted_payments, 1):.3f} "
                   f"({calls} calls)")
             per_bill = posting / max(posted_bills, 1)
@@ -149,9 +180,11 @@ def main() -> None:
     parser.add_argument("--bills", type=int, action="append", help="bills to seed (repeatable)")
     parser.add_argument("--days", type=int, default=180, help="days of history the bills spread over")
     parser.add_argument("--skip-bare", action="store_true", help="skip the bare requests comparison")
+    parser.add_argument("--storage", choices=["sqlite", "postgres"], default="sqlite",
+                        help="where the connector's state and Dagster's runs and events are kept")
     args = parser.parse_args()
     for bills in args.bills or [1000]:
-        run(bills, args.days, args.skip_bare)
+        run(bills, args.days, args.skip_bare, args.storage)
 
 
 if __name__ == "__main__":
