@@ -24,13 +24,16 @@ def test_eight_processes_share_one_connection_through_an_hour_of_refreshes(make_
     config = exact_client(running, state_url, budget_enabled=False).model_dump()
     context = multiprocessing.get_context("spawn")
     offset = context.Value("d", running.clock.offset)
-    results = context.Queue()
+    results, ready = context.Queue(), context.Value("i", 0)
     end = running.clock.now() + HOUR
-    workers = [context.Process(target=call_exact_until, args=(config, key, offset, end, results))
+    workers = [context.Process(target=call_exact_until, args=(config, key, offset, end, results, ready))
                for _ in range(PROCESSES)]
     for worker in workers:
         worker.start()
-    time.sleep(3)  # let every worker import and make its first calls at the start of the hour
+    deadline = time.monotonic() + 120
+    while ready.value < PROCESSES:  # the hour starts once every worker is calling
+        assert time.monotonic() < deadline, f"only {ready.value} of {PROCESSES} workers started within 120 s"
+        time.sleep(0.05)
     while running.clock.now() < end + STEP:
         running.clock.advance(STEP)
         with offset.get_lock():
