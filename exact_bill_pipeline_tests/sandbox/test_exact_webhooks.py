@@ -119,6 +119,16 @@ def test_a_posted_purchase_entry_is_delivered_signed_with_the_webhook_secret(cli
     assert record.json()["d"]["EntryID"] == entry["EntryID"]
 
 
+def test_a_deleted_purchase_entry_is_delivered_as_a_delete_of_its_key(client, webhook_catcher, sandboxes):
+    subscribe(client, f"{webhook_catcher.url}/exact")
+    entry = client.post("purchaseentry/PurchaseEntries", purchase_entry(client)).json()["d"]
+    assert client.delete(f"purchaseentry/PurchaseEntries(guid'{entry['EntryID']}')").status_code == 204
+    caught = webhook_catcher.wait_for(3)[1:]
+    assert all(verify_hashcode(c.body, sandboxes.settings.exact.webhook_secret) for c in caught)
+    actions = [(json.loads(c.body)["Content"]["Action"], json.loads(c.body)["Content"]["Key"]) for c in caught]
+    assert actions == [("Create", entry["EntryID"]), ("Delete", entry["EntryID"])]
+
+
 def test_control_surface_changes_reach_gl_account_and_account_subscribers(client, webhook_catcher, sandboxes):
     subscribe(client, f"{webhook_catcher.url}/gl", topic="GLAccounts")
     subscribe(client, f"{webhook_catcher.url}/accounts", topic="Accounts")
