@@ -9,9 +9,9 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
-from exact_bill_pipeline.iterables import batched
 from exact_bill_pipeline.state import audit
 from exact_bill_pipeline.state.db import StateStore
+from exact_bill_pipeline.state.rows import of_sources, update_by_source
 from exact_bill_pipeline.state.schema import failure_queue
 
 ItemStatus = Literal["open", "resolved", "ignored"]
@@ -180,24 +180,16 @@ class FailureQueue:
 
     def _find_many(self, conn: sa.Connection, keys: list[tuple[str, str]], *,
                    lock: bool = False) -> dict[tuple[str, str], FailureItem]:
-        found: dict[tuple[str, str], FailureItem] = {}
-        for kind in {k for k, _ in keys}:
-            for chunk in batched([source_id for k, source_id in keys if k == kind], 500):
-                query = sa.select(failure_queue).where(failure_queue.c.source_kind == kind,
-                                                       failure_queue.c.source_id.in_(chunk))
-                for row in conn.execute(query.with_for_update() if lock else query).mappings():
-                    found[(kind, row["source_id"])] = _item(row)
-        return found
+        return {(kind, row["source_id"]): _item(row) for kind in {k for k, _ in keys}
+                for row in of_sources(conn, failure_queue, kind, [i for k, i in keys if k == kind], lock=lock)}
 
     def _find(self, conn: sa.Connection, kind: str, source_id: str, *, lock: bool = False) -> FailureItem | None:
         return self._find_many(conn, [(kind, source_id)], lock=lock).get((kind, source_id))
 
 
-_REPORT_AGAIN = sa.update(failure_queue).where(
-    failure_queue.c.source_kind == sa.bindparam("b_kind"), failure_queue.c.source_id == sa.bindparam("b_id")
-).values(attempts=failure_queue.c.attempts + 1, **{name: sa.bindparam(name) for name in (
+_REPORT_AGAIN = update_by_source(failure_queue, (
     "partition_date", "reason_code", "message", "exact_message", "snapshot", "tried", "status", "last_seen",
-    "resolved_at")})
+    "resolved_at"), attempts=failure_queue.c.attempts + 1)
 
 
 def _item(row: Any) -> FailureItem:

@@ -9,9 +9,9 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
-from exact_bill_pipeline.iterables import batched
 from exact_bill_pipeline.state import audit
 from exact_bill_pipeline.state.db import StateStore
+from exact_bill_pipeline.state.rows import of_sources, update_by_source
 from exact_bill_pipeline.state.schema import bill_snapshots, posting_ledger
 
 LedgerState = Literal["posting", "posted", "uncertain", "rejected"]
@@ -82,13 +82,8 @@ class PostingLedger:
         return self.get_many(kind, [source_id]).get(source_id)
 
     def get_many(self, kind: str, source_ids: list[str]) -> dict[str, LedgerEntry]:
-        found: dict[str, LedgerEntry] = {}
         with self.store.transaction() as conn:
-            for chunk in batched(source_ids, 500):
-                query = sa.select(posting_ledger).where(posting_ledger.c.source_kind == kind,
-                                                        posting_ledger.c.source_id.in_(chunk))
-                found.update({row["source_id"]: LedgerEntry(**row) for row in conn.execute(query).mappings()})
-        return found
+            return {row["source_id"]: LedgerEntry(**row) for row in of_sources(conn, posting_ledger, kind, source_ids)}
 
     def record_intents(self, intents: list[Intent], *, actor: str) -> None:
         """Writes state 'posting' for each (committed, in one transaction) before any of them is sent.
@@ -100,10 +95,8 @@ class PostingLedger:
         now = datetime.now(tz=UTC)
         kind = intents[0].kind
         with self.store.exclusive() as conn:
-            query = sa.select(posting_ledger).where(posting_ledger.c.source_kind == kind,
-                                                    posting_ledger.c.source_id.in_([i.source_id for i in intents]))
-            before = {row["source_id"]: LedgerEntry(**row)
-                      for row in conn.execute(query.with_for_update()).mappings()}
+            before = {row["source_id"]: LedgerEntry(**row) for row in of_sources(
+                conn, posting_ledger, kind, [i.source_id for i in intents], lock=True)}
             posted = [e for e in before.values() if e.state == "posted"]
             if posted:
                 raise AlreadyPosted(f"{kind} {posted[0].source_id} is already posted as Exact entry "
@@ -208,14 +201,12 @@ class PostingLedger:
         return statement.where(posting_ledger.c.source_kind == kind, posting_ledger.c.source_id == source_id)
 
 
-_KEY = (posting_ledger.c.source_kind == sa.bindparam("b_kind")) & (posting_ledger.c.source_id == sa.bindparam("b_id"))
-_UPDATE_INTENT = sa.update(posting_ledger).where(_KEY).values(
-    **{name: sa.bindparam(name) for name in ("partition_date", "content_hash", "state", "journal", "supplier_id",
-                                             "lookup_ref", "amount", "run_id", "posted_content", "updated_at",
-                                             "attempts")})
+_UPDATE_INTENT = update_by_source(posting_ledger, (
+    "partition_date", "content_hash", "state", "journal", "supplier_id", "lookup_ref", "amount", "run_id",
+    "posted_content", "updated_at", "attempts"))
 # A posting's EntryID is kept once known: an uncertain or rejected outcome never clears it.
-_FINISH = sa.update(posting_ledger).where(_KEY).values(
-    state=sa.bindparam("state"), updated_at=sa.bindparam("updated_at"),
+_FINISH = update_by_source(
+    posting_ledger, ("state", "updated_at"),
     exact_entry_id=sa.func.coalesce(sa.bindparam("exact_entry_id"), posting_ledger.c.exact_entry_id),
     entry_number=sa.func.coalesce(sa.bindparam("entry_number"), posting_ledger.c.entry_number))
 

@@ -1,10 +1,15 @@
-"""Row helpers shared by every table: update-or-insert by key, portable across SQLite and PostgreSQL."""
+"""Row helpers shared by every table: update-or-insert by key, rows by source, portable across SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+
+from exact_bill_pipeline.iterables import batched
+
+IN_LIST_SIZE = 500  # values in one IN (...) list
 
 
 def upsert(conn: sa.Connection, table: sa.Table, keys: dict[str, Any], values: dict[str, Any]) -> bool:
@@ -18,3 +23,21 @@ def upsert(conn: sa.Connection, table: sa.Table, keys: dict[str, Any], values: d
         return False
     conn.execute(sa.insert(table).values(**keys, **values))
     return True
+
+
+def of_sources(conn: sa.Connection, table: sa.Table, kind: str, source_ids: Sequence[str], *,
+               columns: Sequence[sa.ColumnElement[Any]] = (), lock: bool = False) -> Iterator[sa.RowMapping]:
+    """The rows (or ``columns``) of these sources of one kind, read IN_LIST_SIZE IDs at a time; FOR UPDATE with lock."""
+    for chunk in batched(source_ids, IN_LIST_SIZE):
+        query = sa.select(*columns) if columns else sa.select(table)
+        query = query.where(table.c.source_kind == kind, table.c.source_id.in_(chunk))
+        yield from conn.execute(query.with_for_update() if lock else query).mappings()
+
+
+def update_by_source(table: sa.Table, columns: Sequence[str] = (), **computed: Any) -> sa.Update:
+    """An UPDATE to run once per source (executemany): parameters b_kind and b_id name the row.
+
+    Each of ``columns`` is set from the parameter of the same name; ``computed`` adds SQL expressions.
+    """
+    key = (table.c.source_kind == sa.bindparam("b_kind")) & (table.c.source_id == sa.bindparam("b_id"))
+    return sa.update(table).where(key).values(**{name: sa.bindparam(name) for name in columns}, **computed)

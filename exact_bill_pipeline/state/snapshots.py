@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from exact_bill_pipeline.iterables import batched
-from exact_bill_pipeline.state.rows import upsert
+from exact_bill_pipeline.state.rows import IN_LIST_SIZE, of_sources, update_by_source, upsert
 from exact_bill_pipeline.state.schema import bill_snapshots
 
 
@@ -49,7 +49,7 @@ def in_partition(conn: sa.Connection, kind: str, partition: str) -> list[Snapsho
 def in_partitions(conn: sa.Connection, kind: str, partitions: list[str]) -> list[Snapshot]:
     """The snapshots of some days, day by day and in ID order within a day."""
     out: list[Snapshot] = []
-    for chunk in batched(partitions, CHUNK):
+    for chunk in batched(partitions, IN_LIST_SIZE):
         rows = conn.execute(sa.select(bill_snapshots).where(bill_snapshots.c.source_kind == kind,
                                                             bill_snapshots.c.partition_date.in_(chunk))
                             .order_by(bill_snapshots.c.partition_date, bill_snapshots.c.source_id)).mappings()
@@ -60,7 +60,7 @@ def in_partitions(conn: sa.Connection, kind: str, partitions: list[str]) -> list
 def counts_by_partition(conn: sa.Connection, kind: str, partitions: list[str]) -> dict[str, int]:
     """How many snapshots each of these days holds (days without any are left out)."""
     out: dict[str, int] = {}
-    for chunk in batched(partitions, CHUNK):
+    for chunk in batched(partitions, IN_LIST_SIZE):
         query = (sa.select(bill_snapshots.c.partition_date, sa.func.count())
                  .where(bill_snapshots.c.source_kind == kind, bill_snapshots.c.partition_date.in_(chunk))
                  .group_by(bill_snapshots.c.partition_date))
@@ -70,12 +70,9 @@ def counts_by_partition(conn: sa.Connection, kind: str, partitions: list[str]) -
 
 def content_hashes(conn: sa.Connection, kind: str, source_ids: list[str]) -> dict[str, str]:
     """The stored content hash of each of these sources that has a snapshot."""
-    out: dict[str, str] = {}
-    for chunk in batched(source_ids, CHUNK):
-        query = sa.select(bill_snapshots.c.source_id, bill_snapshots.c.content_hash).where(
-            bill_snapshots.c.source_kind == kind, bill_snapshots.c.source_id.in_(chunk))
-        out.update({row.source_id: row.content_hash for row in conn.execute(query)})
-    return out
+    columns = (bill_snapshots.c.source_id, bill_snapshots.c.content_hash)
+    return {row["source_id"]: row["content_hash"]
+            for row in of_sources(conn, bill_snapshots, kind, source_ids, columns=columns)}
 
 
 def save_many(conn: sa.Connection, kind: str, rows: list[dict[str, Any]]) -> None:
@@ -94,11 +91,8 @@ def save_many(conn: sa.Connection, kind: str, rows: list[dict[str, Any]]) -> Non
         conn.execute(_UPDATE, changed)
 
 
-_UPDATE = sa.update(bill_snapshots).where(
-    (bill_snapshots.c.source_kind == sa.bindparam("b_kind")) & (bill_snapshots.c.source_id == sa.bindparam("b_id"))
-).values(**{name: sa.bindparam(name) for name in ("partition_date", "amount", "status", "archived", "updated_time",
-                                                   "content_hash", "snapshot", "seen_at")})
-CHUNK = 500  # values in one IN (...) list
+_UPDATE = update_by_source(bill_snapshots, ("partition_date", "amount", "status", "archived", "updated_time",
+                                            "content_hash", "snapshot", "seen_at"))
 
 
 def _snapshot(row: Any) -> Snapshot:
