@@ -28,6 +28,7 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
+from exact_bill_pipeline.processes import stop_process
 from exact_bill_pipeline.sandbox.bill.delivery import sign as bill_sign
 from exact_bill_pipeline.sandbox.exact_online.webhooks import sign as exact_sign
 from exact_bill_pipeline.state.db import StateStore
@@ -101,7 +102,7 @@ def local_receiver(max_body_bytes: int) -> Iterator[Target]:
                 wait_until_healthy(target, process)
                 yield target
             finally:
-                stop(process)
+                stop_process(process, timeout=15)
 
 
 def running_receiver(url: str, state_url: str | None, prefix: str, max_body_bytes: int) -> Target:
@@ -126,15 +127,6 @@ def wait_until_healthy(target: Target, process: subprocess.Popen | None = None, 
                 return
         time.sleep(0.2)
     raise SystemExit(f"the receiver did not answer {target.path('health')} within {seconds:.0f} s")
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def inbox_count(target: Target) -> int:

@@ -32,6 +32,7 @@ import sqlalchemy as sa
 from exact_bill_pipeline.definitions import build_definitions
 from exact_bill_pipeline.defs.partitions import daily_partitions
 from exact_bill_pipeline.demo import environment
+from exact_bill_pipeline.processes import stop_process
 from exact_bill_pipeline.sandbox.settings import BillSandboxSettings, ExactSandboxSettings
 from exact_bill_pipeline.state.db import STATE_URL_ENV, StateStore
 from exact_bill_pipeline.state.ledger import PostingLedger
@@ -189,8 +190,7 @@ def run(bills: int, days: int, skip_bare: bool, storage_kind: str = "sqlite") ->
                       f" (without Dagster's bookkeeping: {(posting - floor) / max(posted_bills, 1) / bare:.2f})")
             print(f"  peak RSS of the pipeline process: {peak_mb:.0f} MB")
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop_process(process)
 
 
 def main() -> None:

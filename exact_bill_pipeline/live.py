@@ -13,6 +13,7 @@ from typing import Any
 
 import requests
 
+from exact_bill_pipeline.processes import stop_process
 from exact_bill_pipeline.sandbox.seed import Firm
 from exact_bill_pipeline.sandbox.server import RunningSandboxes
 from exact_bill_pipeline.serving import BackgroundServers
@@ -87,9 +88,5 @@ def live_stack(running: RunningSandboxes, env: dict[str, str], home: Path,
         try:
             yield LiveStack(running, receiver_url, daemon)
         finally:
-            daemon.terminate()
-            try:
-                daemon.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                daemon.kill()
+            stop_process(daemon)
             log.close()

@@ -17,6 +17,7 @@ import requests
 from exact_bill_pipeline.cli.sandbox import wait_for_interrupt
 from exact_bill_pipeline.demo import PROJECT_ROOT, DemoSummary, run_demo
 from exact_bill_pipeline.live import LIVE_ENVIRONMENT, live_stack
+from exact_bill_pipeline.processes import stop_process
 from exact_bill_pipeline.sandbox.server import RunningSandboxes
 from exact_bill_pipeline.sandbox.settings import ExactSandboxSettings, SandboxSettings
 from exact_bill_pipeline.state.db import StateStore, default_home
@@ -55,8 +56,7 @@ def demo(as_json: bool, ui: bool, live: bool, home: Path | None, bills: int, his
         try:
             wait_for_interrupt()
         finally:
-            process.terminate()
-            process.wait(timeout=30)
+            stop_process(process)
 
     def keep_live(running: RunningSandboxes, env: dict[str, str], summary: DemoSummary) -> None:
         report(summary)
