@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import os
 import threading
@@ -137,9 +136,9 @@ def postgres_url() -> str:
     return POSTGRES_URL
 
 
-@contextlib.contextmanager
-def postgres_schema(postgres_url: str) -> Iterator[str]:
-    """A PostgreSQL URL whose search_path is a new, empty schema, dropped afterwards."""
+@pytest.fixture
+def fresh_postgres_url(postgres_url: str) -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a new, empty schema, dropped after the test."""
     import uuid
 
     import sqlalchemy as sa
@@ -148,19 +147,10 @@ def postgres_schema(postgres_url: str) -> Iterator[str]:
     engine = sa.create_engine(postgres_url)
     with engine.begin() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{postgres_url}?options=-csearch_path%3D{schema}"
-    finally:
-        with engine.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
-
-
-@pytest.fixture
-def fresh_postgres_url(postgres_url: str) -> Iterator[str]:
-    """The test database, seen through a schema of the test's own."""
-    with postgres_schema(postgres_url) as url:
-        yield url
+    yield f"{postgres_url}?options=-csearch_path%3D{schema}"
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
