@@ -3,7 +3,7 @@ and the pipeline process's peak memory. The sandboxes run in their own process, 
 
 With --storage postgres, the connector's state and Dagster's runs and events live in a fresh PostgreSQL
 database (as in production, deploy/dagster-postgres.yaml), dropped afterwards; by default both are SQLite
-files (the embedded demo set-up).
+files, Dagster's configured by the project's dagster.yaml (the embedded demo set-up).
 
 Usage: .venv/bin/python benchmarks/pipeline_throughput.py --bills 1000 [--bills 10000] [--days 180]
        .venv/bin/python benchmarks/pipeline_throughput.py --bills 1000 --storage postgres
@@ -16,6 +16,7 @@ import argparse
 import contextlib
 import os
 import resource
+import shutil
 import socket
 import subprocess
 import sys
@@ -29,9 +30,10 @@ import dagster as dg
 import requests
 import sqlalchemy as sa
 
+from exact_bill_pipeline.dagster_storage import EVENT_BATCH_SIZE, EVENT_BATCH_SIZE_ENV
 from exact_bill_pipeline.definitions import build_definitions
 from exact_bill_pipeline.defs.partitions import daily_partitions
-from exact_bill_pipeline.demo import environment
+from exact_bill_pipeline.demo import PROJECT_ROOT, environment
 from exact_bill_pipeline.processes import stop_process
 from exact_bill_pipeline.sandbox.settings import BillSandboxSettings, ExactSandboxSettings
 from exact_bill_pipeline.state.db import STATE_URL_ENV, StateStore
@@ -72,19 +74,21 @@ def start_sandboxes(bills: int, days: int) -> tuple[subprocess.Popen[bytes], str
 
 
 @contextlib.contextmanager
-def storage(kind: str, home: Path) -> Iterator[tuple[str, str]]:
-    """The state database URL and the Dagster instance's storage settings; a PostgreSQL database is made and dropped."""
+def storage(kind: str, home: Path) -> Iterator[tuple[str, Path, dict[str, str]]]:
+    """The state database URL, the shipped Dagster instance file and its environment; a PostgreSQL database
+    is made and dropped."""
     if kind == "sqlite":
-        yield f"sqlite:///{home / 'state.sqlite'}", ""
+        yield f"sqlite:///{home / 'state.sqlite'}", PROJECT_ROOT / "dagster.yaml", {}
         return
     name = f"exact_bill_bench_{os.getpid()}"
     server = sa.create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
     with server.connect() as conn:
         conn.exec_driver_sql(f"CREATE DATABASE {name}")
-    url = sa.make_url(POSTGRES_SERVER).set(database=name)
+    url = sa.make_url(POSTGRES_SERVER).set(database=name).render_as_string(hide_password=False)
     try:
-        yield (url.render_as_string(hide_password=False),
-               f"storage:\n  postgres:\n    postgres_url: {url.render_as_string(hide_password=False)}\n")
+        # As the README tells production to: without the batch size, Dagster opens a connection per partition.
+        yield url, PROJECT_ROOT / "deploy" / "dagster-postgres.yaml", {"DAGSTER_PG_URL": url,
+                                                                       EVENT_BATCH_SIZE_ENV: EVENT_BATCH_SIZE}
     finally:
         with server.connect() as conn:
             conn.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")
@@ -149,15 +153,14 @@ def bare_loop(exact_url: str, token: str, count: int) -> float:
 def run(bills: int, days: int, skip_bare: bool, storage_kind: str = "sqlite") -> None:
     process, exact_url, bill_url = start_sandboxes(bills, days)
     try:
-        with (tempfile.TemporaryDirectory() as home, storage(storage_kind, Path(home)) as (state_url, dagster_storage),
-              environment(environment_for(exact_url, bill_url, state_url))):
+        with (tempfile.TemporaryDirectory() as home, storage(storage_kind, Path(home)) as (state_url, yaml, env),
+              environment(environment_for(exact_url, bill_url, state_url) | env | {"DAGSTER_HOME": home})):
             from exact_bill_pipeline.config import exact_client
 
             api = exact_client().api()
             consent = requests.get(api.auth.authorize_url("b"), allow_redirects=False, timeout=30)
             api.auth.exchange(consent.headers["Location"])
-            os.environ["DAGSTER_HOME"] = home
-            Path(home, "dagster.yaml").write_text(f"telemetry:\n  enabled: false\n{dagster_storage}")
+            shutil.copyfile(yaml, Path(home, "dagster.yaml"))
             instance = dg.DagsterInstance.from_config(home)
             defs = build_definitions()
             defs.resolve_job_def("reference_sync").execute_in_process(instance=instance, run_config=QUIET)

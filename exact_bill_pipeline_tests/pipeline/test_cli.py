@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 
 from click.testing import CliRunner
 
 from exact_bill_pipeline.cli import main
+from exact_bill_pipeline.demo import PROJECT_ROOT
 from exact_bill_pipeline.state.failures import FailureQueue
 from exact_bill_pipeline_tests.pipeline.test_recovery import use_sandboxes
 
@@ -73,7 +75,7 @@ def test_the_demo_summarizes_and_a_second_run_posts_nothing(tmp_path):
 def test_a_backfill_over_a_range_posts_once_and_reruns_post_nothing(pipeline, monkeypatch, tmp_path):
     use_sandboxes(pipeline, monkeypatch)
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
-    (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    shutil.copy(PROJECT_ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
     first, last = pipeline.history()
     runner = CliRunner()
     result = runner.invoke(main, ["backfill", first, last, "--with-reference"])

@@ -1,6 +1,5 @@
-"""Dagster's own runs and events on PostgreSQL, set up exactly as the README tells production users to."""
+"""Dagster's own runs and events, on the embedded SQLite instance and on PostgreSQL, set up as the README says."""
 
-from __future__ import annotations
 
 import shutil
 from pathlib import Path
@@ -8,9 +7,114 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from exact_bill_pipeline.dagster_storage import EVENT_BATCH_SIZE, EVENT_BATCH_SIZE_ENV, BatchingSqliteEventLogStorage
 from exact_bill_pipeline.defs.payables import exact_purchase_entries
 
-DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "dagster-postgres.yaml"
+PROJECT = Path(__file__).resolve().parents[2]
+DEPLOY = PROJECT / "deploy" / "dagster-postgres.yaml"
+EMBEDDED = PROJECT / "dagster.yaml"
+
+DAYS = dg.DailyPartitionsDefinition(start_date="2026-01-01")
+RANGE = {"dagster/asset_partition_range_start": "2026-01-01", "dagster/asset_partition_range_end": "2026-01-30"}
+QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+
+
+@dg.asset(partitions_def=DAYS, backfill_policy=dg.BackfillPolicy.single_run())
+def day_totals(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    """A partitioned asset like the posting assets: one run covers a range of days."""
+    return dg.MaterializeResult(metadata={"days": len(context.partition_keys)})
+
+
+@dg.asset(partitions_def=DAYS, backfill_policy=dg.BackfillPolicy.single_run(), deps=[day_totals])
+def day_report() -> None:
+    """A second asset in the same run, so that one batch never mixes two assets' rows."""
+
+
+@dg.asset_check(asset=day_totals)
+def day_totals_add_up() -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(passed=True)
+
+
+def embedded_instance(home: Path, monkeypatch: pytest.MonkeyPatch, yaml: Path = EMBEDDED) -> dg.DagsterInstance:
+    shutil.copy(yaml, home / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    return dg.DagsterInstance.from_config(str(home))
+
+
+def materialize_range(instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
+    return dg.materialize([day_totals, day_report, day_totals_add_up], instance=instance, tags=RANGE,
+                          run_config=QUIET)
+
+
+def what_dagster_shows(instance: dg.DagsterInstance, run_ids: list[str]) -> dict[str, object]:
+    """What the UI reads back: partitions, per-partition records, the asset rows, planned runs and each run's log."""
+    shown: dict[str, object] = {}
+    for asset in (day_totals, day_report):
+        records = instance.fetch_materializations(asset.key, limit=1000).records
+        entry = instance.get_asset_records([asset.key])[0].asset_entry
+        shown[asset.key.to_user_string()] = {
+            "partitions": sorted(instance.get_materialized_partitions(asset.key)),
+            "records": sorted((r.partition_key, run_ids.index(r.run_id)) for r in records),
+            "by_partition_tag": len(instance.fetch_materializations(
+                dg.AssetRecordsFilter(asset_key=asset.key, asset_partitions=["2026-01-15"]), limit=10).records),
+            "last_partition": entry.last_materialization.dagster_event.partition,
+            "last_run": run_ids.index(entry.last_run_id),
+            "planned_in_last_run": instance.get_latest_planned_materialization_info(asset.key).run_id == run_ids[-1],
+        }
+    shown["logs"] = [[e.dagster_event_type for e in instance.all_logs(run_id)] for run_id in run_ids]
+    shown["check"] = instance.event_log_storage.get_latest_asset_check_execution_by_key(
+        [day_totals_add_up.check_key])[day_totals_add_up.check_key].status
+    return shown
+
+
+def test_the_embedded_instance_shows_exactly_what_dagsters_default_storage_shows(tmp_path, monkeypatch):
+    """Batched writes change how many commits a range costs, not a single row the UI reads."""
+    (tmp_path / "default").mkdir()
+    (tmp_path / "batching").mkdir()
+    (tmp_path / "plain.yaml").write_text("telemetry:\n  enabled: false\n")
+    shown = {}
+    for name, yaml in (("default", tmp_path / "plain.yaml"), ("batching", EMBEDDED)):
+        with embedded_instance(tmp_path / name, monkeypatch, yaml) as instance:
+            run_ids = [materialize_range(instance).run_id, materialize_range(instance).run_id]
+            shown[name] = what_dagster_shows(instance, run_ids)
+            assert isinstance(instance.event_log_storage, BatchingSqliteEventLogStorage) == (name == "batching")
+
+    assert shown["batching"] == shown["default"]
+    totals = shown["batching"]["day_totals"]
+    assert len(totals["partitions"]) == 30
+    assert totals["last_partition"] == "2026-01-30"
+    assert totals["last_run"] == 1
+    assert totals["by_partition_tag"] == 2
+
+
+def test_a_range_costs_the_embedded_instance_a_few_commits_not_two_per_day(tmp_path, monkeypatch):
+    with embedded_instance(tmp_path, monkeypatch) as instance:
+        storage = instance.event_log_storage
+        opened = {"index": 0}
+        index_connection = storage.index_connection
+
+        def counting_index_connection():
+            opened["index"] += 1
+            return index_connection()
+
+        monkeypatch.setattr(storage, "index_connection", counting_index_connection)
+        assert materialize_range(instance).success
+
+    # 2 assets x 30 days of materializations and planned events; Dagster's default opens 4 per event (240).
+    assert opened["index"] < 40, opened
+
+
+def test_the_embedded_instance_keeps_the_history_of_dagsters_default_storage(tmp_path, monkeypatch):
+    """Switching an existing $DAGSTER_HOME to the project's dagster.yaml loses no run and no partition."""
+    (tmp_path / "plain.yaml").write_text("telemetry:\n  enabled: false\n")
+    with embedded_instance(tmp_path, monkeypatch, tmp_path / "plain.yaml") as instance:
+        before = materialize_range(instance).run_id
+    with embedded_instance(tmp_path, monkeypatch) as instance:
+        assert instance.get_run_by_id(before) is not None
+        assert len(instance.get_materialized_partitions(day_totals.key)) == 30
+        after = materialize_range(instance).run_id
+        assert instance.get_latest_materialization_event(day_totals.key).run_id == after
+        assert len(instance.fetch_materializations(day_totals.key, limit=1000).records) == 60
 
 
 @pytest.mark.parametrize("state_url", ["postgresql"], indirect=True)
@@ -19,6 +123,7 @@ def test_the_production_instance_keeps_runs_and_partitions_in_postgresql(make_pi
     """One PostgreSQL database holds both Dagster's storage and the connector's state, as a small deployment would."""
     shutil.copy(DEPLOY, tmp_path / "dagster.yaml")
     monkeypatch.setenv("DAGSTER_PG_URL", state_url)
+    monkeypatch.setenv(EVENT_BATCH_SIZE_ENV, EVENT_BATCH_SIZE)
     with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
         assert type(instance.run_storage).__name__ == "PostgresRunStorage"
         pipeline = make_pipeline_for(instance=instance)
