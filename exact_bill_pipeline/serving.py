@@ -29,6 +29,10 @@ def bound_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+# On stop, a request still in flight (a sandbox fault holding an answer back for a minute) gets this long.
+GRACEFUL_SHUTDOWN_SECONDS = 2
+
+
 class BackgroundServers:
     """Some ASGI apps, each on its own port, on one event loop in a daemon thread."""
 
@@ -46,7 +50,9 @@ class BackgroundServers:
         """Starts every app and returns their base URLs, in order."""
         sockets = [bound_socket(self.host, port) for port in self.ports]
         self._servers = [uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False,
-                                                       timeout_keep_alive=30)) for app in self.apps]
+                                                       timeout_keep_alive=30,
+                                                       timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS))
+                         for app in self.apps]
         started = threading.Event()
         failure: list[BaseException] = []
 
