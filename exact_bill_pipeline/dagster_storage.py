@@ -26,7 +26,9 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
 
     What is written is what `store_event` writes for each event in turn: the event in its run's shard, its
     copy in the index shard, its indexed tags and its asset's row. Other events keep their place and are
-    stored one by one.
+    stored one by one. As in `store_event`, the run shard and the index are two files, written one after
+    the other. If a write fails part-way, Dagster stores the whole batch again event by event, so what
+    was written before the failure shows twice (SQLite already waited 30 s for its lock by then).
     """
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
