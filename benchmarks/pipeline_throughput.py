@@ -30,7 +30,6 @@ import dagster as dg
 import requests
 import sqlalchemy as sa
 
-from exact_bill_pipeline.dagster_storage import EVENT_BATCH_SIZE, EVENT_BATCH_SIZE_ENV
 from exact_bill_pipeline.definitions import build_definitions
 from exact_bill_pipeline.defs.partitions import daily_partitions
 from exact_bill_pipeline.demo import PROJECT_ROOT, environment
@@ -86,9 +85,7 @@ def storage(kind: str, home: Path) -> Iterator[tuple[str, Path, dict[str, str]]]
         conn.exec_driver_sql(f"CREATE DATABASE {name}")
     url = sa.make_url(POSTGRES_SERVER).set(database=name).render_as_string(hide_password=False)
     try:
-        # As the README tells production to: without the batch size, Dagster opens a connection per partition.
-        yield url, PROJECT_ROOT / "deploy" / "dagster-postgres.yaml", {"DAGSTER_PG_URL": url,
-                                                                       EVENT_BATCH_SIZE_ENV: EVENT_BATCH_SIZE}
+        yield url, PROJECT_ROOT / "deploy" / "dagster-postgres.yaml", {"DAGSTER_PG_URL": url}
     finally:
         with server.connect() as conn:
             conn.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")

@@ -1,4 +1,4 @@
-"""Dagster's embedded SQLite storage, writing a run's batch of asset events in one transaction each."""
+"""Dagster's own storages (SQLite and PostgreSQL), writing a run's batch of asset events together."""
 
 from __future__ import annotations
 
@@ -10,29 +10,32 @@ from typing import Any, Self
 from dagster import DagsterEventType, EventLogEntry
 from dagster._core.events import ASSET_EVENTS, BATCH_WRITABLE_EVENTS
 from dagster._core.storage.event_log import SqliteEventLogStorage
+from dagster._core.storage.event_log.schema import SqlEventLogStorageTable
 from dagster._core.storage.sqlite_storage import DagsterSqliteStorage, _event_logs_directory
 from dagster._serdes import ConfigurableClassData
+from dagster_postgres import DagsterPostgresStorage
+from dagster_postgres.event_log import PostgresEventLogStorage
+from dagster_postgres.utils import get_token_provider_from_config, pg_url_from_config
+from sqlalchemy import Connection
 
 # Dagster hands an event log a batch (the materializations of a partition range, the planned events of a
-# run) only when this is set; without it every partition costs two SQLite commits and two new engines.
+# run) only when this is set; without it every partition and asset costs its own commits.
 EVENT_BATCH_SIZE_ENV = "DAGSTER_EVENT_BATCH_SIZE"
 EVENT_BATCH_SIZE = "1000"
 
 _BATCHED_HERE = (BATCH_WRITABLE_EVENTS & ASSET_EVENTS) - {DagsterEventType.ASSET_FAILED_TO_MATERIALIZE}
 
 
-class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
-    """Dagster's per-run SQLite event log; a batch of asset events takes one run-shard and one index commit.
+class AssetEventBatches:
+    """Writes each run of consecutive asset events in a batch together; other events keep their place.
 
-    What is written is what `store_event` writes for each event in turn: the event in its run's shard, its
-    copy in the index shard, its indexed tags and its asset's row. Other events keep their place and are
-    stored one by one. As in `store_event`, the run shard and the index are two files, written one after
-    the other. If a write fails part-way, Dagster stores the whole batch again event by event, so what
-    was written before the failure shows twice (SQLite already waited 30 s for its lock by then).
+    What is written is what `store_event` writes for each event in turn: the event row, its indexed tags
+    and its asset's row. Creating a storage with this turns batches on (EVENT_BATCH_SIZE_ENV) unless the
+    environment says otherwise.
     """
 
-    def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
-        super().__init__(base_dir, inst_data)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         os.environ.setdefault(EVENT_BATCH_SIZE_ENV, EVENT_BATCH_SIZE)
 
     def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
@@ -41,7 +44,24 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
                 self._store_asset_events(list(group))
             else:
                 for event in group:
-                    self.store_event(event)
+                    self.store_event(event)  # type: ignore[attr-defined]
+
+    def _store_asset_events(self, events: list[EventLogEntry]) -> None:
+        raise NotImplementedError
+
+    def _index_asset_events(self, conn: Connection, events: Sequence[EventLogEntry], event_ids: Sequence[int]) -> None:
+        self._store_asset_event_tags(conn, events, event_ids)  # type: ignore[attr-defined]
+        for index in _last_of_each_kind(events):
+            self._store_asset_event(conn, events[index], event_ids[index])  # type: ignore[attr-defined]
+
+
+class BatchingSqliteEventLogStorage(AssetEventBatches, SqliteEventLogStorage):
+    """Dagster's per-run SQLite event log; a batch of asset events takes one run-shard and one index commit.
+
+    As in `store_event`, the run shard and the index are two files, written one after the other. If a
+    write fails part-way, Dagster stores the whole batch again event by event, so what was written before
+    the failure shows twice (SQLite already waited 30 s for its lock by then).
+    """
 
     def _store_asset_events(self, events: list[EventLogEntry]) -> None:
         statements = [self.prepare_insert_event(event) for event in events]
@@ -50,10 +70,16 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
                 for _, statement in pairs:
                     conn.execute(statement)
         with self.index_transaction() as conn:
-            event_ids = [conn.execute(statement).inserted_primary_key[0] for statement in statements]
-            self._store_asset_event_tags(conn, events, event_ids)
-            for index in _last_of_each_kind(events):
-                self._store_asset_event(conn, events[index], event_ids[index])
+            self._index_asset_events(conn, events, [conn.execute(s).inserted_primary_key[0] for s in statements])
+
+
+class BatchingPostgresEventLogStorage(AssetEventBatches, PostgresEventLogStorage):
+    """dagster-postgres's event log; a batch of asset events (planned ones too) takes one INSERT and one transaction."""
+
+    def _store_asset_events(self, events: list[EventLogEntry]) -> None:
+        insert = self.prepare_insert_event_batch(events).returning(SqlEventLogStorageTable.c.id)
+        with self.index_transaction() as conn:
+            self._index_asset_events(conn, events, list(conn.execute(insert).scalars()))
 
 
 def _batched_here(event: EventLogEntry) -> bool:
@@ -80,3 +106,19 @@ class BatchingSqliteStorage(DagsterSqliteStorage):
     @classmethod
     def from_config_value(cls, inst_data: ConfigurableClassData, config_value: Mapping[str, Any]) -> Self:
         return cls.from_local(inst_data=inst_data, **config_value)
+
+
+class BatchingPostgresStorage(DagsterPostgresStorage):
+    """dagster-postgres's storage (same tables, same settings) with the batching event log."""
+
+    def __init__(self, postgres_url: str, should_autocreate_tables: bool = True,
+                 inst_data: ConfigurableClassData | None = None, token_provider: Any = None) -> None:
+        super().__init__(postgres_url, should_autocreate_tables, inst_data, token_provider)
+        self._event_log_storage = BatchingPostgresEventLogStorage(postgres_url, should_autocreate_tables,
+                                                                  token_provider=token_provider)
+
+    @classmethod
+    def from_config_value(cls, inst_data: ConfigurableClassData | None, config_value: Mapping[str, Any]) -> Self:
+        return cls(inst_data=inst_data, postgres_url=pg_url_from_config(config_value),
+                   should_autocreate_tables=config_value.get("should_autocreate_tables", True),
+                   token_provider=get_token_provider_from_config(config_value))

@@ -137,20 +137,32 @@ def postgres_url() -> str:
 
 
 @pytest.fixture
-def fresh_postgres_url(postgres_url: str) -> Iterator[str]:
-    """A PostgreSQL URL whose search_path is a new, empty schema, dropped after the test."""
+def make_postgres_url(postgres_url: str) -> Iterator[Callable[[], str]]:
+    """Makes PostgreSQL URLs whose search_path is a new, empty schema each; all are dropped after the test."""
     import uuid
 
     import sqlalchemy as sa
 
-    schema = f"t_{uuid.uuid4().hex[:12]}"
+    schemas: list[str] = []
     engine = sa.create_engine(postgres_url)
+
+    def make() -> str:
+        schemas.append(f"t_{uuid.uuid4().hex[:12]}")
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schemas[-1]}"'))
+        return f"{postgres_url}?options=-csearch_path%3D{schemas[-1]}"
+
+    yield make
     with engine.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    yield f"{postgres_url}?options=-csearch_path%3D{schema}"
-    with engine.begin() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        for schema in schemas:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
     engine.dispose()
+
+
+@pytest.fixture
+def fresh_postgres_url(make_postgres_url: Callable[[], str]) -> str:
+    """A PostgreSQL URL whose search_path is a new, empty schema, dropped after the test."""
+    return make_postgres_url()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

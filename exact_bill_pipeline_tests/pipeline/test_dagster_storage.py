@@ -1,18 +1,23 @@
 """Dagster's own runs and events, on the embedded SQLite instance and on PostgreSQL, set up as the README says."""
 
-
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
-from exact_bill_pipeline.dagster_storage import EVENT_BATCH_SIZE, EVENT_BATCH_SIZE_ENV, BatchingSqliteEventLogStorage
+from exact_bill_pipeline.dagster_storage import AssetEventBatches
 from exact_bill_pipeline.defs.payables import exact_purchase_entries
 
 PROJECT = Path(__file__).resolve().parents[2]
 DEPLOY = PROJECT / "deploy" / "dagster-postgres.yaml"
 EMBEDDED = PROJECT / "dagster.yaml"
+SHIPPED = {"sqlite": EMBEDDED, "postgresql": DEPLOY}
+# Dagster's own storage for each, as Dagster configures it without this project.
+STOCK = {"sqlite": "telemetry:\n  enabled: false\n",
+         "postgresql": "telemetry:\n  enabled: false\n"
+                       "storage:\n  postgres:\n    postgres_url:\n      env: DAGSTER_PG_URL\n"}
 
 DAYS = dg.DailyPartitionsDefinition(start_date="2026-01-01")
 RANGE = {"dagster/asset_partition_range_start": "2026-01-01", "dagster/asset_partition_range_end": "2026-01-30"}
@@ -27,7 +32,7 @@ def day_totals(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
 
 @dg.asset(partitions_def=DAYS, backfill_policy=dg.BackfillPolicy.single_run(), deps=[day_totals])
 def day_report() -> None:
-    """A second asset in the same run, so that one batch never mixes two assets' rows."""
+    """A second asset: the run's planned events for both assets and the check arrive as one batch."""
 
 
 @dg.asset_check(asset=day_totals)
@@ -35,10 +40,31 @@ def day_totals_add_up() -> dg.AssetCheckResult:
     return dg.AssetCheckResult(passed=True)
 
 
-def embedded_instance(home: Path, monkeypatch: pytest.MonkeyPatch, yaml: Path = EMBEDDED) -> dg.DagsterInstance:
-    shutil.copy(yaml, home / "dagster.yaml")
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
-    return dg.DagsterInstance.from_config(str(home))
+@pytest.fixture(params=["sqlite", "postgresql"])
+def open_instance(request: pytest.FixtureRequest, tmp_path: Path,
+                  monkeypatch: pytest.MonkeyPatch) -> Callable[..., dg.DagsterInstance]:
+    """Opens a Dagster instance in a home of its own name, from the shipped file or Dagster's stock settings.
+
+    On PostgreSQL each home gets its own schema, as a DAGSTER_PG_URL.
+    """
+    kind = request.param
+    pg_urls: dict[str, str] = {}
+
+    def open_(home: str = "home", *, stock: bool = False) -> dg.DagsterInstance:
+        path = tmp_path / home
+        path.mkdir(exist_ok=True)
+        if stock:
+            (path / "dagster.yaml").write_text(STOCK[kind])
+        else:
+            shutil.copy(SHIPPED[kind], path / "dagster.yaml")
+        monkeypatch.setenv("DAGSTER_HOME", str(path))
+        if kind == "postgresql":
+            if home not in pg_urls:
+                pg_urls[home] = request.getfixturevalue("make_postgres_url")()
+            monkeypatch.setenv("DAGSTER_PG_URL", pg_urls[home])
+        return dg.DagsterInstance.from_config(str(path))
+
+    return open_
 
 
 def materialize_range(instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
@@ -67,28 +93,25 @@ def what_dagster_shows(instance: dg.DagsterInstance, run_ids: list[str]) -> dict
     return shown
 
 
-def test_the_embedded_instance_shows_exactly_what_dagsters_default_storage_shows(tmp_path, monkeypatch):
+def test_the_shipped_instance_shows_exactly_what_dagsters_stock_storage_shows(open_instance):
     """Batched writes change how many commits a range costs, not a single row the UI reads."""
-    (tmp_path / "default").mkdir()
-    (tmp_path / "batching").mkdir()
-    (tmp_path / "plain.yaml").write_text("telemetry:\n  enabled: false\n")
     shown = {}
-    for name, yaml in (("default", tmp_path / "plain.yaml"), ("batching", EMBEDDED)):
-        with embedded_instance(tmp_path / name, monkeypatch, yaml) as instance:
+    for stock in (True, False):
+        with open_instance("stock" if stock else "shipped", stock=stock) as instance:
             run_ids = [materialize_range(instance).run_id, materialize_range(instance).run_id]
-            shown[name] = what_dagster_shows(instance, run_ids)
-            assert isinstance(instance.event_log_storage, BatchingSqliteEventLogStorage) == (name == "batching")
+            shown[stock] = what_dagster_shows(instance, run_ids)
+            assert isinstance(instance.event_log_storage, AssetEventBatches) != stock
 
-    assert shown["batching"] == shown["default"]
-    totals = shown["batching"]["day_totals"]
+    assert shown[False] == shown[True]
+    totals = shown[False]["day_totals"]
     assert len(totals["partitions"]) == 30
     assert totals["last_partition"] == "2026-01-30"
     assert totals["last_run"] == 1
     assert totals["by_partition_tag"] == 2
 
 
-def test_a_range_costs_the_embedded_instance_a_few_commits_not_two_per_day(tmp_path, monkeypatch):
-    with embedded_instance(tmp_path, monkeypatch) as instance:
+def test_a_range_costs_the_shipped_instance_a_few_commits_not_two_per_day(open_instance, monkeypatch):
+    with open_instance() as instance:
         storage = instance.event_log_storage
         opened = {"index": 0}
         index_connection = storage.index_connection
@@ -100,16 +123,17 @@ def test_a_range_costs_the_embedded_instance_a_few_commits_not_two_per_day(tmp_p
         monkeypatch.setattr(storage, "index_connection", counting_index_connection)
         assert materialize_range(instance).success
 
-    # 2 assets x 30 days of materializations and planned events; Dagster's default opens 4 per event (240).
+    # 2 assets x 30 days of materializations and planned events; Dagster's stock storage opens at least
+    # one per event (120), the SQLite one four (240).
     assert opened["index"] < 40, opened
 
 
-def test_the_embedded_instance_keeps_the_history_of_dagsters_default_storage(tmp_path, monkeypatch):
-    """Switching an existing $DAGSTER_HOME to the project's dagster.yaml loses no run and no partition."""
-    (tmp_path / "plain.yaml").write_text("telemetry:\n  enabled: false\n")
-    with embedded_instance(tmp_path, monkeypatch, tmp_path / "plain.yaml") as instance:
+def test_the_shipped_instance_keeps_the_history_of_dagsters_stock_storage(open_instance):
+    """Switching an existing $DAGSTER_HOME to the project's file loses no run and no partition."""
+    with open_instance(stock=True) as instance:
         before = materialize_range(instance).run_id
-    with embedded_instance(tmp_path, monkeypatch) as instance:
+    with open_instance() as instance:
+        assert isinstance(instance.event_log_storage, AssetEventBatches)
         assert instance.get_run_by_id(before) is not None
         assert len(instance.get_materialized_partitions(day_totals.key)) == 30
         after = materialize_range(instance).run_id
@@ -123,9 +147,9 @@ def test_the_production_instance_keeps_runs_and_partitions_in_postgresql(make_pi
     """One PostgreSQL database holds both Dagster's storage and the connector's state, as a small deployment would."""
     shutil.copy(DEPLOY, tmp_path / "dagster.yaml")
     monkeypatch.setenv("DAGSTER_PG_URL", state_url)
-    monkeypatch.setenv(EVENT_BATCH_SIZE_ENV, EVENT_BATCH_SIZE)
     with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
         assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+        assert isinstance(instance.event_log_storage, AssetEventBatches)
         pipeline = make_pipeline_for(instance=instance)
         result = pipeline.sync_everything()
         assert result.success
