@@ -75,6 +75,10 @@ class StateStore:
         if self.dialect == "sqlite":
             self.engine = sa.create_engine(url_obj, connect_args={"timeout": 30})
             _configure_sqlite(self.engine)
+        elif url_obj.get_driver_name() == "psycopg2":
+            # An executemany UPDATE (a batch of ledger outcomes) is then one round trip per 100 rows, not
+            # one per row; its rowcount is no longer the total, so no caller relies on that.
+            self.engine = sa.create_engine(url_obj, pool_pre_ping=True, executemany_mode="values_plus_batch")
         else:
             self.engine = sa.create_engine(url_obj, pool_pre_ping=True)
         if migrate:

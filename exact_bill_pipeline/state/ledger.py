@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from itertools import groupby
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -127,12 +128,16 @@ class PostingLedger:
             return
         now = datetime.now(tz=UTC)
         with self.store.exclusive() as conn:
-            result = conn.execute(_FINISH, [
+            for kind, of_kind in groupby(sorted(outcomes, key=lambda o: o.kind), key=lambda o: o.kind):
+                wanted = [o.source_id for o in of_kind]
+                found = {row["source_id"] for row in of_sources(conn, posting_ledger, kind, wanted,
+                                                                columns=[posting_ledger.c.source_id], lock=True)}
+                if missing := [source_id for source_id in wanted if source_id not in found]:
+                    raise KeyError(f"{kind} {missing[0]} has no ledger entry: record the intent before finishing it")
+            conn.execute(_FINISH, [
                 {"b_kind": o.kind, "b_id": o.source_id, "state": o.state, "updated_at": now,
                  "exact_entry_id": o.entry_id.lower() if o.entry_id else None, "entry_number": o.entry_number}
                 for o in outcomes])
-            if result.rowcount not in (-1, len(outcomes)):
-                raise KeyError("a posting without a ledger entry was finished; record the intent first")
             audit.record_many(conn, [
                 {"entity_kind": o.kind, "entity_id": o.source_id, "action": o.state, "before": {"state": "posting"},
                  "after": {"state": o.state, "exact_entry_id": o.entry_id, "entry_number": o.entry_number,
