@@ -18,6 +18,10 @@ from dagster_postgres.event_log import PostgresEventLogStorage
 from dagster_postgres.utils import get_token_provider_from_config, pg_url_from_config
 from sqlalchemy import Connection
 
+# These classes call Dagster's own row writers (_store_asset_event_tags, _store_asset_event), which are not
+# public API: Dagster is pinned in pyproject.toml, and the storage tests compare every row the UI reads
+# with Dagster's stock storages, so an upgrade that changes them fails there first.
+
 # Dagster hands an event log a batch (the materializations of a partition range, the planned events of a
 # run) only when this is set; without it every partition and asset costs its own commits.
 EVENT_BATCH_SIZE_ENV = "DAGSTER_EVENT_BATCH_SIZE"
