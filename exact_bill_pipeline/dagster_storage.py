@@ -1,4 +1,4 @@
-"""Dagster's own storages (SQLite and PostgreSQL), writing a run's batch of asset events together."""
+"""Dagster's own instance and storages (SQLite, PostgreSQL), writing a run's batch of asset events together."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from collections.abc import Mapping, Sequence
 from itertools import groupby
 from typing import Any, Self
 
-from dagster import DagsterEventType, EventLogEntry
+import yaml
+from dagster import DagsterEventType, DagsterInstance, EventLogEntry
 from dagster._core.events import ASSET_EVENTS, BATCH_WRITABLE_EVENTS
+from dagster._core.instance.ref import InstanceRef
 from dagster._core.storage.event_log import SqliteEventLogStorage
 from dagster._core.storage.event_log.schema import SqlEventLogStorageTable
 from dagster._core.storage.sqlite_storage import DagsterSqliteStorage, _event_logs_directory
@@ -18,12 +20,12 @@ from dagster_postgres.event_log import PostgresEventLogStorage
 from dagster_postgres.utils import get_token_provider_from_config, pg_url_from_config
 from sqlalchemy import Connection
 
-# These classes call Dagster's own row writers (_store_asset_event_tags, _store_asset_event), which are not
-# public API: Dagster is pinned in pyproject.toml, and the storage tests compare every row the UI reads
-# with Dagster's stock storages, so an upgrade that changes them fails there first.
+# These classes override Dagster methods that are not public API (_get_event_batch_size) and call others
+# (_store_asset_event_tags, _store_asset_event): Dagster is pinned in pyproject.toml, and the storage tests
+# compare every row the UI reads with Dagster's stock instance, so an upgrade that changes them fails there.
 
-# Dagster hands an event log a batch (the materializations of a partition range, the planned events of a
-# run) only when this is set; without it every partition and asset costs its own commits.
+# Dagster's own switch: an instance hands its event log a batch (the materializations of a partition range,
+# the planned events of a run) only when it is above 0. BatchingInstance makes 1000 the default.
 EVENT_BATCH_SIZE_ENV = "DAGSTER_EVENT_BATCH_SIZE"
 EVENT_BATCH_SIZE = "1000"
 
@@ -34,13 +36,8 @@ class AssetEventBatches:
     """Writes each run of consecutive asset events in a batch together; other events keep their place.
 
     What is written is what `store_event` writes for each event in turn: the event row, its indexed tags
-    and its asset's row. Creating a storage with this turns batches on (EVENT_BATCH_SIZE_ENV) unless the
-    environment says otherwise.
+    and its asset's row. Dagster sends batches only from an instance that batches (BatchingInstance).
     """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        os.environ.setdefault(EVENT_BATCH_SIZE_ENV, EVENT_BATCH_SIZE)
 
     def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
         for batched, group in groupby(events, key=_batched_here):
@@ -98,6 +95,28 @@ def _last_of_each_kind(events: Sequence[EventLogEntry]) -> list[int]:
     """
     last = {(event.get_dagster_event().asset_key, event.dagster_event_type): i for i, event in enumerate(events)}
     return sorted(last.values())
+
+
+class BatchingInstance(DagsterInstance):
+    """Dagster's instance, handing its event log batches; its default storage is BatchingSqliteStorage.
+
+    Named in dagster.yaml as instance_class. The default storage lives where Dagster's would (under the
+    instance's directory, also the temporary one `dagster dev` makes without DAGSTER_HOME); a storage
+    named in dagster.yaml still wins, as does DAGSTER_EVENT_BATCH_SIZE in the environment.
+    """
+
+    @classmethod
+    def config_schema(cls) -> dict[str, Any]:
+        return {}  # no settings of its own
+
+    @staticmethod
+    def config_defaults(base_dir: str) -> Mapping[str, ConfigurableClassData | None]:
+        config = yaml.safe_dump({"base_dir": base_dir})
+        storage = ConfigurableClassData(__name__, BatchingSqliteStorage.__name__, config)
+        return {**InstanceRef.config_defaults(base_dir), "storage": storage}
+
+    def _get_event_batch_size(self) -> int:
+        return int(os.getenv(EVENT_BATCH_SIZE_ENV, EVENT_BATCH_SIZE))
 
 
 class BatchingSqliteStorage(DagsterSqliteStorage):

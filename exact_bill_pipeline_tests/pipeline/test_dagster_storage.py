@@ -6,8 +6,9 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from dagster._core.instance.ref import InstanceRef
 
-from exact_bill_pipeline.dagster_storage import AssetEventBatches
+from exact_bill_pipeline.dagster_storage import EVENT_BATCH_SIZE_ENV, AssetEventBatches, BatchingInstance
 from exact_bill_pipeline.defs.payables import exact_purchase_entries
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -110,22 +111,45 @@ def test_the_shipped_instance_shows_exactly_what_dagsters_stock_storage_shows(op
     assert totals["by_partition_tag"] == 2
 
 
+def index_connections_for_a_range(instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch) -> int:
+    storage = instance.event_log_storage
+    opened = 0
+    index_connection = storage.index_connection
+
+    def counting_index_connection():
+        nonlocal opened
+        opened += 1
+        return index_connection()
+
+    monkeypatch.setattr(storage, "index_connection", counting_index_connection)
+    assert materialize_range(instance).success
+    return opened
+
+
 def test_a_range_costs_the_shipped_instance_a_few_commits_not_two_per_day(open_instance, monkeypatch):
     with open_instance() as instance:
-        storage = instance.event_log_storage
-        opened = {"index": 0}
-        index_connection = storage.index_connection
+        assert isinstance(instance, BatchingInstance)
+        # 2 assets x 30 days of materializations and planned events; Dagster's stock instance opens at
+        # least one per event (120), on SQLite four (240).
+        assert index_connections_for_a_range(instance, monkeypatch) < 40
 
-        def counting_index_connection():
-            opened["index"] += 1
-            return index_connection()
 
-        monkeypatch.setattr(storage, "index_connection", counting_index_connection)
+def test_dagster_event_batch_size_in_the_environment_still_wins(open_instance, monkeypatch):
+    monkeypatch.setenv(EVENT_BATCH_SIZE_ENV, "0")
+    with open_instance() as instance:
+        assert index_connections_for_a_range(instance, monkeypatch) >= 120
+
+
+def test_the_shipped_file_works_in_the_temporary_home_dagster_dev_makes_without_dagster_home(tmp_path, monkeypatch):
+    """`dagster dev` in the project folder, DAGSTER_HOME unset: Dagster's own temporary-instance call."""
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    ref = InstanceRef.from_dir(str(tmp_path), config_dir=str(PROJECT))
+    with dg.DagsterInstance.from_ref(ref) as instance:
+        assert isinstance(instance, BatchingInstance)
+        assert isinstance(instance.event_log_storage, AssetEventBatches)
         assert materialize_range(instance).success
-
-    # 2 assets x 30 days of materializations and planned events; Dagster's stock storage opens at least
-    # one per event (120), the SQLite one four (240).
-    assert opened["index"] < 40, opened
+        assert len(instance.get_materialized_partitions(day_totals.key)) == 30
+    assert (tmp_path / "history" / "runs" / "index.db").exists()
 
 
 def test_the_shipped_instance_keeps_the_history_of_dagsters_stock_storage(open_instance):
