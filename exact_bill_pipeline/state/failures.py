@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from exact_bill_pipeline.state import audit
 from exact_bill_pipeline.state.db import StateStore
-from exact_bill_pipeline.state.rows import of_sources, update_by_source
+from exact_bill_pipeline.state.rows import of_keys, update_by_source
 from exact_bill_pipeline.state.schema import failure_queue
 
 ItemStatus = Literal["open", "resolved", "ignored"]
@@ -180,8 +180,8 @@ class FailureQueue:
 
     def _find_many(self, conn: sa.Connection, keys: list[tuple[str, str]], *,
                    lock: bool = False) -> dict[tuple[str, str], FailureItem]:
-        return {(kind, row["source_id"]): _item(row) for kind in {k for k, _ in keys}
-                for row in of_sources(conn, failure_queue, kind, [i for k, i in keys if k == kind], lock=lock)}
+        return {(row["source_kind"], row["source_id"]): _item(row)
+                for row in of_keys(conn, failure_queue, keys, lock=lock)}
 
     def _find(self, conn: sa.Connection, kind: str, source_id: str, *, lock: bool = False) -> FailureItem | None:
         return self._find_many(conn, [(kind, source_id)], lock=lock).get((kind, source_id))

@@ -5,14 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from itertools import groupby
 from typing import Any, Literal
 
 import sqlalchemy as sa
 
 from exact_bill_pipeline.state import audit
 from exact_bill_pipeline.state.db import StateStore
-from exact_bill_pipeline.state.rows import of_sources, update_by_source
+from exact_bill_pipeline.state.rows import of_keys, of_sources, update_by_source
 from exact_bill_pipeline.state.schema import bill_snapshots, posting_ledger
 
 LedgerState = Literal["posting", "posted", "uncertain", "rejected"]
@@ -128,12 +127,13 @@ class PostingLedger:
             return
         now = datetime.now(tz=UTC)
         with self.store.exclusive() as conn:
-            for kind, of_kind in groupby(sorted(outcomes, key=lambda o: o.kind), key=lambda o: o.kind):
-                wanted = [o.source_id for o in of_kind]
-                found = {row["source_id"] for row in of_sources(conn, posting_ledger, kind, wanted,
-                                                                columns=[posting_ledger.c.source_id], lock=True)}
-                if missing := [source_id for source_id in wanted if source_id not in found]:
-                    raise KeyError(f"{kind} {missing[0]} has no ledger entry: record the intent before finishing it")
+            keys = [(o.kind, o.source_id) for o in outcomes]
+            columns = (posting_ledger.c.source_kind, posting_ledger.c.source_id)
+            found = {(row["source_kind"], row["source_id"])
+                     for row in of_keys(conn, posting_ledger, keys, columns=columns, lock=True)}
+            if missing := [key for key in keys if key not in found]:
+                raise KeyError(f"{missing[0][0]} {missing[0][1]} has no ledger entry: record the intent before "
+                               f"finishing it")
             conn.execute(_FINISH, [
                 {"b_kind": o.kind, "b_id": o.source_id, "state": o.state, "updated_at": now,
                  "exact_entry_id": o.entry_id.lower() if o.entry_id else None, "entry_number": o.entry_number}

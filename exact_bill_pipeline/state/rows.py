@@ -34,6 +34,16 @@ def of_sources(conn: sa.Connection, table: sa.Table, kind: str, source_ids: Sequ
         yield from conn.execute(query.with_for_update() if lock else query).mappings()
 
 
+def of_keys(conn: sa.Connection, table: sa.Table, keys: Sequence[tuple[str, str]], *,
+            columns: Sequence[sa.ColumnElement[Any]] = (), lock: bool = False) -> Iterator[sa.RowMapping]:
+    """of_sources for (kind, source ID) keys of any kinds; ``columns`` must then include source_kind and source_id."""
+    by_kind: dict[str, list[str]] = {}
+    for kind, source_id in keys:
+        by_kind.setdefault(kind, []).append(source_id)
+    for kind, source_ids in by_kind.items():
+        yield from of_sources(conn, table, kind, source_ids, columns=columns, lock=lock)
+
+
 def update_by_source(table: sa.Table, columns: Sequence[str] = (), **computed: Any) -> sa.Update:
     """An UPDATE to run once per source (executemany): parameters b_kind and b_id name the row.
 
