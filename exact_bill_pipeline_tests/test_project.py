@@ -1,11 +1,14 @@
-"""The project as a user meets it: lint-clean, pinned, its commands and code location load."""
+"""The project as a user meets it: lint-clean, on public APIs, its dependencies declared, its commands loading."""
 
 from __future__ import annotations
 
+import ast
+import importlib.metadata
 import re
 import subprocess
 import sys
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -20,13 +23,76 @@ def test_ruff_finds_nothing_to_fix():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_dagster_packages_are_pinned_to_one_release_line():
+def _declared() -> dict[str, str]:
+    """The project's dependencies: normalised distribution name -> version specifier."""
     deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
-    pins = dict(re.fullmatch(r"([a-z-]+)==([\d.]+)", d).groups() for d in deps if d.startswith("dagster"))
-    core = pins["dagster"].split(".")
-    assert pins["dagster-webserver"] == pins["dagster"]
+    pairs = (re.fullmatch(r"([A-Za-z0-9_.-]+)\s*(.*)", d).groups() for d in deps)
+    return {re.sub(r"[-_.]+", "-", name).lower(): spec for name, spec in pairs}
+
+
+def test_dagster_packages_stay_on_one_release_line_and_take_its_patches():
+    specs = _declared()
+    ranges = {name: re.fullmatch(r"~=(\d+)\.(\d+)\.(\d+)", specs[name]) for name in
+              ("dagster", "dagster-webserver", "dagster-postgres")}
+    assert all(ranges.values()), f"each Dagster package is a ~= range on one release line: {specs}"
+    core = ranges["dagster"].groups()
+    assert ranges["dagster-webserver"].groups() == core
     # dagster 1.N.P goes with dagster-postgres 0.(N+16).P
-    assert pins["dagster-postgres"] == f"0.{int(core[1]) + 16}.{core[2]}"
+    assert ranges["dagster-postgres"].groups() == ("0", str(int(core[1]) + 16), core[2])
+
+
+def _imports(path: Path) -> Iterator[tuple[str, int]]:
+    """Every absolute module named by an import statement in a file, with its line."""
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            yield from ((alias.name, node.lineno) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            yield node.module, node.lineno
+            yield from ((f"{node.module}.{alias.name}", node.lineno) for alias in node.names)
+
+
+def _python_files() -> list[Path]:
+    return [p for folder in ("exact_bill_pipeline", "exact_bill_pipeline_tests", "benchmarks")
+            for p in sorted((ROOT / folder).rglob("*.py"))]
+
+
+def _private(module: str) -> bool:
+    return any(part.startswith("_") and not part.startswith("__") for part in module.split("."))
+
+
+def test_only_public_modules_of_any_dependency_are_imported():
+    """No dagster._core and the like: a user must be able to take a dependency's patch release."""
+    found = [f"{path.relative_to(ROOT)}:{line} {module}" for path in _python_files()
+             for module, line in _imports(path) if _private(module)]
+    instance_files = [ROOT / "dagster.yaml", *sorted((ROOT / "deploy").glob("*.yaml"))]
+    found += [f"{path.relative_to(ROOT)} {module}" for path in instance_files
+              for module in re.findall(r"module:\s*([\w.]+)", path.read_text()) if _private(module)]
+    assert not found, "private modules imported:\n" + "\n".join(found)
+
+
+def test_the_private_import_check_catches_what_it_is_for(tmp_path):
+    planted = tmp_path / "planted.py"
+    planted.write_text("from dagster._core.events import ASSET_EVENTS\nimport dagster._serdes\n"
+                       "from dagster import _check\nfrom __future__ import annotations\n")
+    assert [m for m, _ in _imports(planted) if _private(m)] == [
+        "dagster._core.events", "dagster._core.events.ASSET_EVENTS", "dagster._serdes", "dagster._check"]
+
+
+def test_every_package_the_project_imports_is_declared():
+    """A direct import of a package that only arrives through Dagster breaks when Dagster drops it."""
+    distributions = importlib.metadata.packages_distributions()
+    declared = set(_declared())
+    package_files = [p for p in _python_files() if p.is_relative_to(ROOT / "exact_bill_pipeline")]
+    missing: dict[str, str] = {}
+    for path in package_files:
+        for module, line in _imports(path):
+            top = module.split(".")[0]
+            if top in sys.stdlib_module_names or top == "exact_bill_pipeline":
+                continue
+            owners = {re.sub(r"[-_.]+", "-", d).lower() for d in distributions.get(top, [top])}
+            if not owners & declared:
+                missing.setdefault(top, f"{path.relative_to(ROOT)}:{line}")
+    assert not missing, f"imported but not declared in pyproject.toml (first import): {missing}"
 
 
 def test_ci_runs_exactly_the_readme_test_command():
