@@ -47,6 +47,7 @@ class SandboxMiddleware:
         self.endpoint_name = endpoint_name
         self.error_response = error_response
         self.rate_limited_response = rate_limited_response
+        self._committing: set[asyncio.Future[None]] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or is_control_path(scope["path"]):
@@ -67,12 +68,17 @@ class SandboxMiddleware:
 
     async def _with_fault(self, fault: FaultRule, scope: Scope, receive: Receive, send: Send) -> None:
         if fault.kind == "error":
-            await self.error_response(fault.status)(scope, receive, send)
+            response = self.error_response(fault.status)
+            if fault.reason:
+                response.headers["Reason"] = fault.reason
+            await response(scope, receive, send)
         elif fault.kind == "rate_limit":
             await self.rate_limited_response()(scope, receive, send)
         elif fault.kind == "delay":
             await asyncio.sleep(fault.seconds)
             await self.app(scope, receive, send)
+        elif fault.kind == "slow_commit":
+            await self._slow_commit(fault.seconds, scope, receive, send)
         else:
             messages: list[Message] = []
 
@@ -91,6 +97,35 @@ class SandboxMiddleware:
             await send(start)
             await send({"type": "http.response.body", "body": body[: max(len(body) // 2, 0)], "more_body": True})
             raise DroppedResponse("sandbox fault: response dropped after the request was committed")
+
+
+    async def _slow_commit(self, seconds: float, scope: Scope, receive: Receive, send: Send) -> None:
+        body = await _read_body(receive)
+
+        async def replay() -> Message:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def commit_later() -> None:
+            await asyncio.sleep(seconds)
+            await self.app(scope, replay, send)  # the server ignores what is sent to a client that has gone
+
+        task = asyncio.ensure_future(commit_later())
+        self._committing.add(task)
+        task.add_done_callback(self._committing.discard)
+        # Shielded: the client hanging up (or timing out) does not stop the write, as on a real server.
+        await asyncio.shield(task)
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    return b"".join(chunks)
 
 
 class LatencyMiddleware:

@@ -171,6 +171,40 @@ def test_a_dropped_response_loses_the_answer_but_the_entry_was_created(sandboxes
     assert len(found) == 1
 
 
+def test_an_error_fault_can_carry_exacts_reason_and_fire_on_a_share_of_requests(make_sandboxes):
+    sandboxes = make_sandboxes(exact={"minutely_limit": 10**6})
+    client = onboard(sandboxes)
+    control(sandboxes, "POST", "faults", {"kind": "error", "status": 403, "reason": "DivisionBlocked",
+                                          "path": "GLAccounts", "count": 1})
+    blocked = client.get(GL, PARAMS)
+    assert (blocked.status_code, blocked.headers["Reason"]) == (403, "DivisionBlocked")
+    control(sandboxes, "POST", "faults", {"kind": "error", "status": 503, "path": "GLAccounts", "count": None,
+                                          "probability": 0.25})
+    statuses = [client.get(GL, PARAMS).status_code for _ in range(200)]
+    assert 25 <= statuses.count(503) <= 75
+    assert set(statuses) == {200, 503}
+    refused = control(sandboxes, "POST", "faults", {"kind": "error", "probability": 1.5})
+    assert refused.status_code == 400
+    assert "probability" in refused.text
+
+
+def test_a_slow_commit_writes_the_entry_after_its_client_has_given_up(sandboxes):
+    """A server still working on a write whose client timed out: a look-up before the commit finds nothing."""
+    client = onboard(sandboxes)
+    control(sandboxes, "POST", "faults", {"kind": "slow_commit", "seconds": 1.5, "method": "POST",
+                                          "path": "PurchaseEntries"})
+    body = purchase_entry(client, YourRef="SLOW-1")
+    lookup = {"$select": "EntryID", "$filter": f"Supplier eq guid'{body['Supplier']}' and YourRef eq 'SLOW-1'"}
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        client.session.post(f"{client.root}/purchaseentry/PurchaseEntries", json=body, headers=client.headers(),
+                            timeout=(5, 0.3))
+    assert client.results("purchaseentry/PurchaseEntries", lookup) == []
+    deadline = time.monotonic() + 10
+    while not client.results("purchaseentry/PurchaseEntries", lookup) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert len(client.results("purchaseentry/PurchaseEntries", lookup)) == 1
+
+
 def test_counters_name_endpoints_without_division_or_keys_and_skip_the_control_surface(sandboxes):
     client = onboard(sandboxes)
     row = client.results(GL, PARAMS)[0]
