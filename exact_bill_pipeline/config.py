@@ -34,6 +34,8 @@ EXACT_SETTINGS: dict[str, Setting] = {
     "daily_call_limit": Setting("EXACT_DAILY_CALL_LIMIT", str(_exact.daily_limit), help="API calls a day"),
     "minutely_call_limit": Setting("EXACT_MINUTELY_CALL_LIMIT", str(_exact.minutely_limit), help="API calls a minute"),
     "posting_reserve": Setting("EXACT_POSTING_RESERVE", "250", help="daily calls kept for postings"),
+    "read_timeout_seconds": Setting("EXACT_READ_TIMEOUT_SECONDS", "60",
+                                    help="seconds to wait for Exact's answer before a call is in doubt"),
 }
 EXACT_WEBHOOK_SECRET = Setting("EXACT_WEBHOOK_SECRET", _exact.webhook_secret, secret=True,
                                help="the app registration's webhook secret (signs Exact's deliveries)")
@@ -65,12 +67,24 @@ def _int(setting: Setting) -> int:
         raise ValueError(f"{setting.env} must be a whole number, not {text!r}") from None
 
 
+def _number(setting: Setting) -> float:
+    text = value(setting)
+    try:
+        number = float(text)
+    except ValueError:
+        number = 0.0
+    if number <= 0:
+        raise ValueError(f"{setting.env} must be a number of seconds above 0, not {text!r}")
+    return number
+
+
 def exact_client(*, for_dagster: bool = False, **overrides: object) -> ExactOnlineClient:
     fields: dict[str, object] = {
         name: (_resource_value(s) if for_dagster else value(s)) for name, s in EXACT_SETTINGS.items()
     }
     for name in NUMERIC:
         fields[name] = _int(EXACT_SETTINGS[name])
+    fields["read_timeout_seconds"] = _number(EXACT_SETTINGS["read_timeout_seconds"])
     return ExactOnlineClient(**{**fields, **overrides})
 
 

@@ -9,7 +9,7 @@ import dagster as dg
 from exact_bill_pipeline.clients.bill.resource import BillClient
 from exact_bill_pipeline.clients.exact_online.resource import ExactOnlineClient
 from exact_bill_pipeline.config import bill_client, exact_client
-from exact_bill_pipeline.defs import automation, checks, jobs, payables, reference
+from exact_bill_pipeline.defs import automation, checks, dead_runs, jobs, payables, reference
 from exact_bill_pipeline.defs.resources import AccountingSettings, StateDatabase, accounting_settings_from_env
 from exact_bill_pipeline.state.db import STATE_URL_ENV
 
@@ -32,7 +32,8 @@ def build_definitions(*, exact: ExactOnlineClient | None = None, bill: BillClien
         jobs=[jobs.reference_sync, jobs.payables_sync, jobs.bills_sync, jobs.payments_sync, jobs.vendor_sync,
               jobs.full_sync, jobs.replay_failures],
         schedules=[automation.reference_schedule, automation.payables_schedule],
-        sensors=[automation.replay_on_mapping_change, automation.polling_sweep, automation.inbox_sensor],
+        sensors=[automation.replay_on_mapping_change, automation.polling_sweep, automation.inbox_sensor,
+                 dead_runs.dead_run_sweep],
         resources={
             "exact": exact or exact_client(for_dagster=True, state_url=state_url),
             "bill": bill or bill_client(for_dagster=True, state_url=state_url),

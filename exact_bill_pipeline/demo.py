@@ -16,6 +16,7 @@ import dagster as dg
 import requests
 
 from exact_bill_pipeline.config import BILL_SETTINGS, EXACT_SETTINGS
+from exact_bill_pipeline.defs.dead_runs import free_dead_runs
 from exact_bill_pipeline.sandbox.server import RunningSandboxes, SandboxServers
 from exact_bill_pipeline.sandbox.settings import SandboxSettings
 from exact_bill_pipeline.state.db import HOME_ENV, STATE_URL_ENV, StateStore
@@ -165,6 +166,8 @@ def run_demo(home: Path, settings: SandboxSettings, say: Callable[[str], None], 
             say("Exact Online: consent given in the sandbox, tokens stored encrypted.")
             instance = dg.DagsterInstance.from_config(env["DAGSTER_HOME"])
             store = StateStore()
+            for dead in free_dead_runs(instance, store, actor="demo"):
+                say(dead.explain())
             before = posted_counts(store)
             run_pipeline(running, instance, say)
             summary = summarize(store, running, env, before)

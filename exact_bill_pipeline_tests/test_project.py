@@ -127,7 +127,8 @@ def test_the_code_location_loads_with_the_lineage_of_the_design():
     assert {j.name for j in defs.resolve_all_job_defs()} >= {"reference_sync", "payables_sync", "full_sync",
                                                               "replay_failures"}
     assert {s.name for s in defs.schedules} == {"reference_sync_schedule", "payables_schedule"}
-    assert {s.name for s in defs.sensors} == {"replay_on_mapping_change", "polling_sweep", "inbox_sensor"}
+    assert {s.name for s in defs.sensors} == {"replay_on_mapping_change", "polling_sweep", "inbox_sensor",
+                                                  "dead_run_sweep"}
     checks = {key.name for key in graph.asset_check_keys}
     assert checks == {"unmatched_bills", "bills_changed_after_posting", "posted_totals_match_bill",
                       "no_duplicate_postings", "payments_waiting", "reference_data_fresh"}

@@ -12,16 +12,21 @@ from exact_bill_pipeline.cli.backfill import backfill
 from exact_bill_pipeline.cli.demo import demo
 from exact_bill_pipeline.cli.failures import failures
 from exact_bill_pipeline.cli.keys import keys
+from exact_bill_pipeline.cli.ledger import ledger
 from exact_bill_pipeline.cli.mapping import mapping
 from exact_bill_pipeline.cli.sandbox import sandbox
 from exact_bill_pipeline.cli.state import state
 from exact_bill_pipeline.cli.webhooks import webhooks
+from exact_bill_pipeline.services.exactly_once import PostingStopped
+from exact_bill_pipeline.state.claims import ClaimLost
 from exact_bill_pipeline.state.db import StateStoreError
 from exact_bill_pipeline.state.failures import UnknownFailure
+from exact_bill_pipeline.state.ledger import AlreadyPosted
 from exact_bill_pipeline.state.vault import VaultError
 from exact_bill_pipeline.transport.errors import ApiError, BudgetExhausted
 
-USER_ERRORS: tuple[type[Exception], ...] = (VaultError, StateStoreError, ApiError, BudgetExhausted, UnknownFailure)
+USER_ERRORS: tuple[type[Exception], ...] = (VaultError, StateStoreError, ApiError, BudgetExhausted, UnknownFailure,
+                                            PostingStopped, ClaimLost, AlreadyPosted)
 
 
 # Dagster flags beta parameters (backfill policies, pools) on every load; they are chosen deliberately.
@@ -44,5 +49,5 @@ def main() -> None:
     """Keep Exact Online (general ledger) and BILL (accounts payable) in sync."""
 
 
-for command in (demo, sandbox, auth, backfill, failures, mapping, webhooks, keys, state):
+for command in (demo, sandbox, auth, backfill, failures, ledger, mapping, webhooks, keys, state):
     main.add_command(command)

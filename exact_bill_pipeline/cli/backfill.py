@@ -7,7 +7,9 @@ from datetime import date
 import click
 import dagster as dg
 
+from exact_bill_pipeline.defs.dead_runs import free_dead_runs
 from exact_bill_pipeline.demo import QUIET, RANGE_END, RANGE_START
+from exact_bill_pipeline.state.db import StateStore
 
 
 @click.command()
@@ -27,6 +29,10 @@ def backfill(first: object, last: object, with_reference: bool) -> None:
 
     defs = build_definitions()  # from the environment as it is now
     instance = dg.DagsterInstance.get()
+    # Without the daemon nobody else notices a posting run that died holding the pool: this run would wait for
+    # its slot forever.
+    for dead in free_dead_runs(instance, StateStore(), actor="cli:backfill"):
+        click.echo(dead.explain())
     if with_reference:
         click.echo("Reference sync ...")
         defs.resolve_job_def("reference_sync").execute_in_process(instance=instance, run_config=QUIET)

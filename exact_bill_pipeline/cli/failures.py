@@ -69,7 +69,8 @@ def replay_items(item_ids: tuple[int, ...], replay_all: bool) -> None:
         raise click.UsageError("name the item IDs to replay, or pass --all")
     operator = Operator()
     report = replay.replay(operator.exact, operator.store, operator.accounting.posting(),
-                           operator.payment_settings(), actor=operator.actor, ids=list(item_ids) or None)
+                           operator.payment_settings(), actor=operator.actor, ids=list(item_ids) or None,
+                           policy=operator.accounting.doubt_policy())
     for day, counts in sorted(report.days.items()):
         click.echo(f"{day}: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items()))
     click.echo(f"Posted {report.posted} bill(s); {report.still_open} item(s) still open.")

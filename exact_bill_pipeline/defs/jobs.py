@@ -55,7 +55,8 @@ def replay_open_failures(context: dg.OpExecutionContext, exact: ExactOnlineClien
     gl_by_code = {row["code"]: row["id"] for row in reference.stored_gl_accounts(store).rows}
     payment_settings = accounting.payments(gl_by_code.get(accounting.ap_account_code, ""),
                                            gl_by_code.get(accounting.bank_account_code, ""))
-    report = replay.replay(exact.api(), store, accounting.posting(), payment_settings, actor=context.run.run_id)
+    report = replay.replay(exact.api(), store, accounting.posting(), payment_settings, actor=context.run.run_id,
+                           policy=accounting.doubt_policy())
     asset = {"bill": exact_purchase_entries.key, "payment": exact_payment_entries.key}
     for day, counts in report.days.items():
         kind = "payment" if "payments_posted" in counts and len(counts) == 1 else "bill"

@@ -1,6 +1,7 @@
 """Payables assets: BILL vendors matched to Exact suppliers, and bills and payments posted to Exact's journal."""
 
-
+import contextlib
+from collections.abc import Iterator
 
 import dagster as dg
 
@@ -11,11 +12,22 @@ from exact_bill_pipeline.defs.reference import account_mapping
 from exact_bill_pipeline.defs.reporting import api_calls, call_marks, preview
 from exact_bill_pipeline.defs.resources import AccountingSettings, StateDatabase
 from exact_bill_pipeline.services import bills, payments, reference, vendors
+from exact_bill_pipeline.services.exactly_once import PostingStopped
+from exact_bill_pipeline.state.claims import ClaimLost, claimed
 
 GROUP = "payables"
 # Writes to one Exact division never run in parallel (dagster.yaml gives every pool a limit of 1).
 EXACT_WRITES_POOL = "exact_division_writes"
 SINGLE_RUN = dg.BackfillPolicy.single_run()
+
+
+@contextlib.contextmanager
+def stopped_plainly() -> Iterator[None]:
+    """A run that posting stopped fails with the reason in plain words, first in the UI, not a traceback."""
+    try:
+        yield
+    except (PostingStopped, ClaimLost) as stopped:
+        raise dg.Failure(description=str(stopped)) from stopped
 
 
 class PostingConfig(dg.Config):
@@ -39,11 +51,13 @@ def exact_suppliers(context: dg.AssetExecutionContext, exact: ExactOnlineClient,
 
     A vendor that matches two suppliers (or only a blocked one) waits in the failure queue for a person.
     """
-    api = exact.api()
+    api, store = exact.api(), state.store()
     marks = call_marks(api)
-    synced = reference.sync_suppliers(api, state.store())
-    report = vendors.match_and_create_suppliers(api, state.store(), actor=context.run.run_id,
-                                                create=accounting.create_suppliers)
+    with claimed(store, context.run.run_id, None) as claimant:
+        synced = reference.sync_suppliers(api, store)
+        report = vendors.match_and_create_suppliers(api, store, actor=context.run.run_id,
+                                                    create=accounting.create_suppliers, claimant=claimant,
+                                                    policy=accounting.doubt_policy())
     return dg.MaterializeResult(metadata={
         "exact_accounts_read": synced.read, "vendors": report.read, "matched": report.matched,
         "created": report.created, "queued": report.queued, "unchanged": report.unchanged,
@@ -77,17 +91,22 @@ def exact_purchase_entries(context: dg.AssetExecutionContext, config: PostingCon
     api = None if config.dry_run else exact.api()
     marks = call_marks(api)
     store, settings = state.store(), accounting.posting()
-    total = bills.post_bills(api, store, partition_days(context), settings, actor=context.run.run_id,
-                             dry_run=config.dry_run)
+    with claimed(store, context.run.run_id, None, needed=not config.dry_run) as claimant, stopped_plainly():
+        total = bills.post_bills(api, store, partition_days(context), settings, actor=context.run.run_id,
+                                 dry_run=config.dry_run, claimant=claimant, policy=accounting.doubt_policy())
     if total.uncertain:
         context.log.warning(f"{len(total.uncertain)} bill(s) may or may not be in Exact; the next run looks "
                             f"them up before posting: {', '.join(total.uncertain)}")
+    if total.claimed_elsewhere:
+        context.log.info(f"{len(total.claimed_elsewhere)} bill(s) were being posted by another run and were left "
+                         f"to it: {', '.join(total.claimed_elsewhere[:20])}")
     return dg.MaterializeResult(metadata={
         "dry_run": config.dry_run, "bills_considered": total.considered, "posted": total.posted,
         "recovered_after_uncertain_post": total.recovered, "already_posted": total.already_posted,
         "not_postable": total.not_postable, "queued": sum(total.queued.values()),
         "queued_by_reason": dg.MetadataValue.json(dict(total.queued)),
         "changed_after_posting": len(total.changed_after_posting), "uncertain": len(total.uncertain),
+        "posted_by_another_run": len(total.claimed_elsewhere),
         "journal_lines_would_post": preview(total.would_post, limit=50),
         "preview": preview(total.preview), **api_calls(api, since=marks),
     })
@@ -120,13 +139,16 @@ def exact_payment_entries(context: dg.AssetExecutionContext, config: PostingConf
     if not settings.ap_account_id:
         raise dg.Failure(f"Exact has no GL account {accounting.ap_account_code} (accounts payable, setting "
                          f"EXACT_AP_ACCOUNT_CODE); run the reference sync first or fix the setting.")
-    total = payments.post_payments(api, store, partition_days(context), settings, actor=context.run.run_id,
-                                   dry_run=config.dry_run)
+    with claimed(store, context.run.run_id, None, needed=not config.dry_run) as claimant, stopped_plainly():
+        total = payments.post_payments(api, store, partition_days(context), settings, actor=context.run.run_id,
+                                       dry_run=config.dry_run, claimant=claimant, policy=accounting.doubt_policy())
     return dg.MaterializeResult(metadata={
         "dry_run": config.dry_run, "payments_read": total.read, "posted": total.posted,
         "recovered_after_uncertain_post": total.recovered, "already_posted": total.already_posted,
         "not_settled": total.not_settled, "queued": sum(total.queued.values()),
         "queued_by_reason": dg.MetadataValue.json(dict(total.queued)), "uncertain": len(total.uncertain),
+        "changed_after_posting": len(total.changed_after_posting),
+        "posted_by_another_run": len(total.claimed_elsewhere),
         "entries_would_post": preview(total.would_post, limit=50), "preview": preview(total.preview),
         **api_calls(api, since=marks),
     })

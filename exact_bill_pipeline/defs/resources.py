@@ -2,12 +2,14 @@
 
 
 import os
+from datetime import timedelta
 
 import dagster as dg
 from pydantic import Field, PrivateAttr
 
 from exact_bill_pipeline.domain.payments import PaymentSettings
 from exact_bill_pipeline.domain.postings import PostingSettings
+from exact_bill_pipeline.services.exactly_once import DoubtPolicy
 from exact_bill_pipeline.state.db import StateStore
 
 
@@ -36,10 +38,20 @@ class AccountingSettings(dg.ConfigurableResource):
     postable_statuses: list[str] = Field(default=["APPROVED"], description="BILL approval statuses that post.")
     create_suppliers: bool = Field(default=True, description="Create a supplier in Exact for an unmatched vendor.")
     freshness_hours: float = Field(default=24.0, description="Reference data older than this fails its check.")
+    doubt_settle_seconds: float = Field(
+        default=300.0, description="How long after a POST whose answer was lost Exact may still commit it; the "
+                                   "document is posted again only if a look-up after that finds nothing.")
+    doubt_wait_seconds: float = Field(
+        default=300.0, description="How long a run waits for a doubt to settle before leaving it to the next run.")
+    refusals_in_a_row: int = Field(default=5, description="Postings refused one after the other that stop a run.")
 
     def posting(self) -> PostingSettings:
         return PostingSettings(purchase_journal=self.purchase_journal, vat_code=self.vat_code,
                                postable_statuses=frozenset(self.postable_statuses))
+
+    def doubt_policy(self) -> DoubtPolicy:
+        return DoubtPolicy(timedelta(seconds=self.doubt_settle_seconds), timedelta(seconds=self.doubt_wait_seconds),
+                           self.refusals_in_a_row)
 
     def payments(self, ap_account_id: str, bank_account_id: str) -> PaymentSettings:
         kind = "general" if self.payment_entry_kind == "general" else "bank"
@@ -52,6 +64,8 @@ def accounting_settings_from_env() -> AccountingSettings:
         "purchase_journal": "EXACT_PURCHASE_JOURNAL", "payment_journal": "EXACT_PAYMENT_JOURNAL",
         "payment_entry_kind": "EXACT_PAYMENT_ENTRY_KIND", "ap_account_code": "EXACT_AP_ACCOUNT_CODE",
         "bank_account_code": "EXACT_BANK_ACCOUNT_CODE", "vat_code": "EXACT_VAT_CODE",
+        "doubt_settle_seconds": "EXACT_DOUBT_SETTLE_SECONDS", "doubt_wait_seconds": "EXACT_DOUBT_WAIT_SECONDS",
+        "refusals_in_a_row": "EXACT_REFUSALS_IN_A_ROW",
     }
     values: dict[str, object] = {field: os.environ[name] for field, name in env.items() if os.environ.get(name)}
     if os.environ.get("BILL_POSTABLE_STATUSES"):

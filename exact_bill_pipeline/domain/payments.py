@@ -10,6 +10,9 @@ from exact_bill_pipeline.domain.postings import money
 
 PAYMENT_STATUSES_TO_POST = frozenset({"PAID"})
 SINGLE_STATUSES_TO_POST = frozenset({"PROCESSED", "SENT", "DELIVERED", "CLEARED"})
+# bill.md §4.4: payment status VOID and CANCELLED; the unified singleStatus values that mean the same.
+VOIDED_STATUSES = frozenset({"VOID", "CANCELLED"})
+VOIDED_SINGLE_STATUSES = frozenset({"VOIDED", "CANCELED", "FUNDING_FAILED_VOIDED", "VOID_PENDING"})
 
 
 @dataclass(frozen=True)
@@ -50,10 +53,31 @@ def plan_payment_entry(
     return {"JournalCode": settings.journal, "GeneralJournalEntryLines": [ap_line, bank_line]}
 
 
+def is_voided(payment: Mapping[str, Any]) -> bool:
+    """BILL voided or cancelled the payment: no money left, or it came back."""
+    return payment.get("status") in VOIDED_STATUSES or payment.get("singleStatus") in VOIDED_SINGLE_STATUSES
+
+
+def settlement(payment: Mapping[str, Any]) -> str:
+    """Where the money of a payment is: ``settled`` (paid out), ``voided``, or ``pending`` (not yet, or failed)."""
+    if is_voided(payment):
+        return "voided"
+    return "settled" if is_settled(payment) else "pending"
+
+
 def payment_content(payment: Mapping[str, Any]) -> dict[str, Any]:
-    """What of a payment ends up in Exact."""
+    """What of a payment ends up in Exact, and whether its money left: a change to any of it is flagged."""
     return {"amount": str(money(payment.get("amount", 0))), "bills": paid_bill_ids(payment),
-            "processDate": payment.get("processDate")}
+            "processDate": payment.get("processDate"), "settlement": settlement(payment)}
+
+
+def payment_diff(posted: Mapping[str, Any], payment: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Field by field, what of ``payment`` differs from what was posted (a ``payment_content`` result).
+
+    A payment is posted only once settled, so content recorded before settlement was kept counts as settled.
+    """
+    now, before = payment_content(payment), {"settlement": "settled", **posted}
+    return {key: {"before": before.get(key), "after": now[key]} for key in now if before.get(key) != now[key]}
 
 
 def paid_bill_ids(payment: Mapping[str, Any]) -> list[str]:

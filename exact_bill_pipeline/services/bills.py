@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -24,10 +23,18 @@ from exact_bill_pipeline.domain.postings import (
     posting_content,
 )
 from exact_bill_pipeline.iterables import batched, batched_by_weight
-from exact_bill_pipeline.services.exactly_once import Created, Posting, PostingResult, post_exactly_once
+from exact_bill_pipeline.services.exactly_once import (
+    Created,
+    DoubtPolicy,
+    Posting,
+    PostingResult,
+    PostingStopped,
+    post_exactly_once,
+)
 from exact_bill_pipeline.services.reference import stored_gl_accounts
 from exact_bill_pipeline.services.vendors import supplier_for_vendor
 from exact_bill_pipeline.state import mappings, snapshots
+from exact_bill_pipeline.state.claims import Claimant, claimed
 from exact_bill_pipeline.state.db import StateStore
 from exact_bill_pipeline.state.failures import FailureQueue, Report
 from exact_bill_pipeline.state.ledger import Intent, LedgerEntry, PostingLedger
@@ -57,6 +64,7 @@ class PostReport:
     queued: Counter[str] = field(default_factory=Counter)
     changed_after_posting: list[dict[str, Any]] = field(default_factory=list)
     uncertain: list[str] = field(default_factory=list)
+    claimed_elsewhere: list[str] = field(default_factory=list)
     would_post: list[dict[str, Any]] = field(default_factory=list)
     preview: list[dict[str, Any]] = field(default_factory=list)
 
@@ -95,7 +103,9 @@ def save_bill_snapshots(store: StateStore, items: list[dict[str, Any]], report: 
              "status": item.get("approvalStatus"), "archived": bool(item.get("archived")),
              "updated_time": item.get("updatedTime"), "content_hash": content_hash(posting_content(item)),
              "data": item} for item in items]
-    with store.transaction() as conn:
+    # Exclusive: on SQLite a read that then writes must hold the write lock from the start, or two runs reading
+    # the same day both read and the second's write fails at once ("database is locked").
+    with store.exclusive() as conn:
         before = snapshots.content_hashes(conn, "bill", [r["source_id"] for r in rows])
         snapshots.save_many(conn, "bill", rows)
     if report is not None:
@@ -140,21 +150,26 @@ def load_mapping(store: StateStore) -> Mapping:
 
 
 def post_bills(exact: ExactApi | None, store: StateStore, days: list[str], settings: PostingSettings, *,
-               actor: str, dry_run: bool = False, only: set[str] | None = None) -> PostReport:
+               actor: str, dry_run: bool = False, only: set[str] | None = None, claimant: Claimant | None = None,
+               policy: DoubtPolicy | None = None) -> PostReport:
     """Posts the postable bills of these days; what cannot be posted is queued with its reasons.
 
     With ``dry_run`` nothing is written anywhere: the report lists the journal lines that would be posted.
-    ``only`` limits the run to some bills (a replay).
+    ``only`` limits the run to some bills (a replay). Every bill is posted under ``claimant``'s claim (one
+    is registered for the call when none is given).
     """
     mapping = load_mapping(store)
     report = PostReport()
-    for group in day_groups(store, "bill", days):
-        _post_days(exact, store, group, settings, mapping, report, actor=actor, dry_run=dry_run, only=only)
+    with claimed(store, actor, claimant, needed=not dry_run and exact is not None) as holder:
+        for group in day_groups(store, "bill", days):
+            _post_days(exact, store, group, settings, mapping, report, actor=actor, dry_run=dry_run, only=only,
+                       claimant=holder, policy=policy)
     return report
 
 
 def _post_days(exact: ExactApi | None, store: StateStore, days: list[str], settings: PostingSettings,
-               mapping: Mapping, report: PostReport, *, actor: str, dry_run: bool, only: set[str] | None) -> None:
+               mapping: Mapping, report: PostReport, *, actor: str, dry_run: bool, only: set[str] | None,
+               claimant: Claimant | None, policy: DoubtPolicy | None) -> None:
     ledger, queue = PostingLedger(store), FailureQueue(store)
     with store.transaction() as conn:
         day_bills = [s.data for s in snapshots.in_partitions(conn, "bill", days)
@@ -173,7 +188,18 @@ def _post_days(exact: ExactApi | None, store: StateStore, days: list[str], setti
         if posting is not None:
             postings[bill["id"]] = (posting, bill)
     queue.report_many(problems, actor=actor)
-    results = post_exactly_once([p for p, _ in postings.values()], ledger, actor=actor)
+    try:
+        results = post_exactly_once([p for p, _ in postings.values()], ledger, claimant, actor=actor, policy=policy)
+    except PostingStopped as stopped:
+        _record_all(stopped.results, postings, queue, report, actor=actor, waiting=waiting)
+        raise PostingStopped(f"{stopped} Before it stopped, this run posted {report.posted + report.recovered} "
+                             f"bill(s) to Exact; {len(postings) - len(stopped.results)} more were not sent and "
+                             f"wait for the next run.", stopped.results) from stopped
+    _record_all(results, postings, queue, report, actor=actor, waiting=waiting)
+
+
+def _record_all(results: dict[str, PostingResult], postings: dict[str, tuple[Posting, dict[str, Any]]],
+                queue: FailureQueue, report: PostReport, *, actor: str, waiting: set[str]) -> None:
     for bill_id, result in results.items():
         posting, bill = postings[bill_id]
         _record(result, bill, posting, queue, report, actor=actor, was_waiting=bill_id in waiting)
@@ -202,12 +228,12 @@ def _plan(exact: ExactApi | None, bill: dict[str, Any], mapping: Mapping, proble
         report.would_post.extend({"bill": bill["id"], "invoice": plan.payload["YourRef"], **line}
                                  for line in plan.lines)
         return None
-    payload, your_ref, bill_id = plan.payload, plan.payload["YourRef"], bill["id"]
+    payload, bill_id = plan.payload, bill["id"]
     content = posting_content(bill)
     intent = Intent("bill", bill_id, partition_of(bill), content_hash(content), settings.purchase_journal,
-                    supplier_id, your_ref, plan.amount, content)
-    return Posting(intent, create=lambda: _created(exact.create_purchase_entry(payload)),
-                   find=lambda: _find_purchase_entry(exact, supplier_id, your_ref, bill_id), payload=payload)
+                    supplier_id, payload["YourRef"], plan.amount, content, payload)
+    return Posting(intent, create=lambda guard: _created(exact.create_purchase_entry(payload, guard=guard)),
+                   find=lambda sent: _find_purchase_entry(exact, sent, bill_id))
 
 
 def _record(result: PostingResult, bill: dict[str, Any], posting: Posting, queue: FailureQueue,
@@ -218,13 +244,19 @@ def _record(result: PostingResult, bill: dict[str, Any], posting: Posting, queue
             queue.resolve("bill", bill["id"], actor=actor, note=f"posted as Exact entry {result.entry_number}")
         if len(report.preview) < PREVIEW_ROWS:
             report.preview.append({**_preview(bill), "entry": result.entry_number})
+        if result.sent_content is not None and content_hash(result.sent_content) != posting.intent.content_hash:
+            # Found in Exact as it was sent, while BILL has changed the bill since: flagged, never posted again.
+            _flag_changed(bill, result.sent_content, result.entry_number, result.entry_id, queue, report,
+                          actor=actor)
     elif result.outcome == "already_posted":
         report.already_posted += 1
+    elif result.outcome == "busy":
+        report.claimed_elsewhere.append(bill["id"])
     elif result.outcome == "rejected":
         error = result.error
         queue.report("bill", bill["id"], partition=posting.intent.partition, reason="exact_rejected",
-                     message=f"Exact rejected the purchase entry: {result.detail}", snapshot=bill,
-                     tried={"payload": posting.payload},
+                     message=f"Exact refused the purchase entry: {result.detail}", snapshot=bill,
+                     tried={"payload": posting.intent.payload, "status": error.status if error else None},
                      exact_message="\n".join(error.lines) if error else None, actor=actor)
         report.queued["exact_rejected"] += 1
     else:
@@ -237,13 +269,22 @@ def _check_unchanged(entry: LedgerEntry, bill: dict[str, Any], queue: FailureQue
     if entry.content_hash == content_hash(posting_content(bill)):
         report.already_posted += 1
         return
-    diff = content_diff(json.loads(entry.posted_content) if entry.posted_content else {}, bill)
-    report.changed_after_posting.append({"bill": bill["id"], "entry": entry.entry_number, "diff": diff})
     if not dry_run:
-        queue.report("bill", bill["id"], partition=entry.partition_date, reason="changed_after_posting",
-                     message=f"bill changed in BILL after it was posted as Exact entry {entry.entry_number}: "
-                             f"{', '.join(diff)} changed; it is not posted again, correct it in Exact by hand",
-                     snapshot=bill, tried={"diff": diff, "exact_entry_id": entry.exact_entry_id}, actor=actor)
+        _flag_changed(bill, entry.content or {}, entry.entry_number, entry.exact_entry_id, queue, report,
+                      actor=actor)
+    else:
+        report.changed_after_posting.append({"bill": bill["id"], "entry": entry.entry_number,
+                                             "diff": content_diff(entry.content or {}, bill)})
+
+
+def _flag_changed(bill: dict[str, Any], sent: dict[str, Any], entry_number: int | None, entry_id: str | None,
+                  queue: FailureQueue, report: PostReport, *, actor: str) -> None:
+    diff = content_diff(sent, bill)
+    report.changed_after_posting.append({"bill": bill["id"], "entry": entry_number, "diff": diff})
+    queue.report("bill", bill["id"], partition=partition_of(bill), reason="changed_after_posting",
+                 message=f"bill changed in BILL after it was posted as Exact entry {entry_number}: "
+                         f"{', '.join(diff)} changed; it is not posted again, correct it in Exact by hand",
+                 snapshot=bill, tried={"diff": diff, "exact_entry_id": entry_id}, actor=actor)
 
 
 def _vendor_problem(bill: dict[str, Any], mapping: Mapping) -> Problem:
@@ -265,9 +306,9 @@ def _created(entry: Any) -> Created:
     return Created(str(entry.entry_id), entry.entry_number)
 
 
-def _find_purchase_entry(exact: ExactApi, supplier_id: str, your_ref: str, bill_id: str) -> Created | None:
-    """The entry posted for this bill: same supplier and YourRef, and the BILL ID in its description."""
-    for entry in exact.find_purchase_entries(supplier=supplier_id, your_ref=your_ref):
+def _find_purchase_entry(exact: ExactApi, sent: dict[str, Any], bill_id: str) -> Created | None:
+    """The entry posted for this bill as it was sent: its supplier and YourRef, and the BILL ID in its description."""
+    for entry in exact.find_purchase_entries(supplier=sent["Supplier"], your_ref=sent["YourRef"]):
         if bill_id in (entry.description or ""):
             return _created(entry)
     return None

@@ -9,6 +9,8 @@ from exact_bill_pipeline.clients.exact_online.api import ExactApi
 from exact_bill_pipeline.domain.payments import PaymentSettings
 from exact_bill_pipeline.domain.postings import PostingSettings
 from exact_bill_pipeline.services import bills, payments
+from exact_bill_pipeline.services.exactly_once import DoubtPolicy
+from exact_bill_pipeline.state.claims import Claimant, claimed
 from exact_bill_pipeline.state.db import StateStore
 from exact_bill_pipeline.state.failures import FailureItem, FailureQueue
 
@@ -38,8 +40,18 @@ def affected_days(store: StateStore) -> list[str]:
 
 
 def replay(exact: ExactApi, store: StateStore, posting: PostingSettings, payment: PaymentSettings, *, actor: str,
-           ids: list[int] | None = None) -> ReplayReport:
-    """Posts the open items again (all, or those with ``ids``), bills before the payments that wait on them."""
+           ids: list[int] | None = None, claimant: Claimant | None = None,
+           policy: DoubtPolicy | None = None) -> ReplayReport:
+    """Posts the open items again (all, or those with ``ids``), bills before the payments that wait on them.
+
+    It posts through the same claims as every run, so a replay next to a running backfill posts nothing twice.
+    """
+    with claimed(store, actor, claimant) as holder:
+        return _replay(exact, store, posting, payment, actor=actor, ids=ids, claimant=holder, policy=policy)
+
+
+def _replay(exact: ExactApi, store: StateStore, posting: PostingSettings, payment: PaymentSettings, *, actor: str,
+            ids: list[int] | None, claimant: Claimant | None, policy: DoubtPolicy | None) -> ReplayReport:
     queue = FailureQueue(store)
     by_day: dict[str, dict[str, set[str]]] = defaultdict(lambda: {"bill": set(), "payment": set()})
     for item in replayable(queue, ids):
@@ -48,14 +60,16 @@ def replay(exact: ExactApi, store: StateStore, posting: PostingSettings, payment
     for day, sources in sorted(by_day.items()):
         counts = report.days.setdefault(day, {})
         if sources["bill"]:
-            posted = bills.post_bills(exact, store, [day], posting, actor=actor, only=sources["bill"])
+            posted = bills.post_bills(exact, store, [day], posting, actor=actor, only=sources["bill"],
+                                      claimant=claimant, policy=policy)
             counts["posted"] = posted.posted
             counts["recovered"] = posted.recovered
             counts["still_failing"] = sum(posted.queued.values())
     # Payments wait on bills of any day, so they are retried after all bills.
     for day, sources in sorted(by_day.items()):
         if sources["payment"]:
-            paid = payments.post_payments(exact, store, [day], payment, actor=actor, only=sources["payment"])
+            paid = payments.post_payments(exact, store, [day], payment, actor=actor, only=sources["payment"],
+                                          claimant=claimant, policy=policy)
             report.days[day]["payments_posted"] = paid.posted
     report.still_open = len(replayable(queue, ids))
     return report

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -11,9 +12,10 @@ from exact_bill_pipeline.clients.bill.api import BillApi
 from exact_bill_pipeline.clients.exact_online import odata
 from exact_bill_pipeline.clients.exact_online.api import ExactApi
 from exact_bill_pipeline.domain.vendors import SupplierFacts, SupplierIndex, VendorFacts, VendorMatch
-from exact_bill_pipeline.services.exactly_once import Created, Posting, post_exactly_once
+from exact_bill_pipeline.services.exactly_once import Created, DoubtPolicy, Posting, post_exactly_once
 from exact_bill_pipeline.services.reference import stored_suppliers, supplier_row
 from exact_bill_pipeline.state import cursors, mappings, reference, snapshots
+from exact_bill_pipeline.state.claims import Claimant, claimed
 from exact_bill_pipeline.state.db import StateStore
 from exact_bill_pipeline.state.failures import FailureQueue
 from exact_bill_pipeline.state.ledger import Intent, PostingLedger
@@ -59,11 +61,18 @@ def vendor_facts(vendor: dict[str, Any]) -> VendorFacts:
                        vendor.get("email"))
 
 
-def match_and_create_suppliers(exact: ExactApi, store: StateStore, *, actor: str, create: bool = True) -> VendorReport:
+def match_and_create_suppliers(exact: ExactApi, store: StateStore, *, actor: str, create: bool = True,
+                               claimant: Claimant | None = None, policy: DoubtPolicy | None = None) -> VendorReport:
     """Matches every known vendor; a vendor that matches nothing becomes a new Exact supplier, exactly once.
 
     An ambiguous or blocked match goes to the failure queue: a person decides, the pipeline never guesses.
     """
+    with claimed(store, actor, claimant) as holder:
+        return _match_and_create(exact, store, actor=actor, create=create, claimant=holder, policy=policy)
+
+
+def _match_and_create(exact: ExactApi, store: StateStore, *, actor: str, create: bool, claimant: Claimant | None,
+                      policy: DoubtPolicy | None) -> VendorReport:
     report = VendorReport()
     index = SupplierIndex(_supplier_facts(store))
     ledger, queue = PostingLedger(store), FailureQueue(store)
@@ -77,7 +86,7 @@ def match_and_create_suppliers(exact: ExactApi, store: StateStore, *, actor: str
             continue
         match = index.match(vendor_facts(vendor))
         if match.outcome == "none" and create and not vendor.get("archived"):
-            supplier_id = _create_supplier(exact, store, ledger, vendor, actor)
+            supplier_id = _create_supplier(exact, store, ledger, vendor, actor, claimant, policy)
             if supplier_id is not None:
                 match = VendorMatch(vendor["id"], "created", None, supplier_id, (), match.tried)
                 index.add(SupplierFacts(supplier_id, vendor["name"], vendor_facts(vendor).tax_id, vendor.get("email")))
@@ -112,7 +121,7 @@ def _supplier_facts(store: StateStore) -> list[SupplierFacts]:
 
 
 def _create_supplier(exact: ExactApi, store: StateStore, ledger: PostingLedger, vendor: dict[str, Any],
-                     actor: str) -> str | None:
+                     actor: str, claimant: Claimant | None, policy: DoubtPolicy | None) -> str | None:
     facts = vendor_facts(vendor)
     fields: dict[str, Any] = {"Name": vendor["name"][:50]}
     if facts.tax_id:
@@ -120,19 +129,18 @@ def _create_supplier(exact: ExactApi, store: StateStore, ledger: PostingLedger, 
     if facts.email:
         fields["Email"] = facts.email
 
-    def create() -> Created:
-        account = exact.create_supplier(fields)
+    def create(guard: Callable[[], None]) -> Created:
+        account = exact.create_supplier(fields, guard=guard)
         with store.transaction() as conn:
             reference.upsert_rows(conn, exact_suppliers, [supplier_row(account)])
         return Created(str(account.id))
 
-    def find() -> Created | None:
+    def find(sent: dict[str, Any]) -> Created | None:
         rows = list(exact.rows("crm/Accounts", select="ID,Name",
-                               filter=f"Name eq {odata.string(fields['Name'])} and IsSupplier eq true"))
+                               filter=f"Name eq {odata.string(sent['Name'])} and IsSupplier eq true"))
         return Created(str(rows[0]["ID"])) if rows else None
 
-    intent = Intent("vendor", vendor["id"], "", "", "", None, fields["Name"], Decimal(0))
-    posting = Posting(intent, create, find, payload=fields)
-    result = post_exactly_once([posting], ledger, actor=actor)[vendor["id"]]
+    intent = Intent("vendor", vendor["id"], "", "", "", None, fields["Name"], Decimal(0), payload=fields)
+    posting = Posting(intent, create, find)
+    result = post_exactly_once([posting], ledger, claimant, actor=actor, policy=policy)[vendor["id"]]
     return result.entry_id if result.outcome in {"posted", "recovered", "already_posted"} else None
-

@@ -6,6 +6,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from exact_bill_pipeline.iterables import batched
 
@@ -51,3 +52,31 @@ def update_by_source(table: sa.Table, columns: Sequence[str] = (), **computed: A
     """
     key = (table.c.source_kind == sa.bindparam("b_kind")) & (table.c.source_id == sa.bindparam("b_id"))
     return sa.update(table).where(key).values(**{name: sa.bindparam(name) for name in columns}, **computed)
+
+
+def insert_new(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]], *,
+               keys: Sequence[str]) -> set[tuple[Any, ...]]:
+    """Inserts the rows whose key is not taken yet and returns the keys it inserted.
+
+    A row another transaction inserted first is skipped rather than failing the batch (INSERT ... ON CONFLICT
+    DO NOTHING on SQLite and PostgreSQL alike), so two callers racing for one key learn who won.
+    """
+    if not rows:
+        return set()
+    statement = _dialect_insert(conn, table).on_conflict_do_nothing(index_elements=list(keys))
+    result = conn.execute(statement.returning(*(table.c[k] for k in keys)), rows)
+    return {tuple(row) for row in result}
+
+
+def upsert_many(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]], *, keys: Sequence[str]) -> None:
+    """Inserts each row or, when its key exists, updates it: one atomic statement per batch, so concurrent
+    writers of the same keys never collide (INSERT ... ON CONFLICT DO UPDATE)."""
+    if not rows:
+        return
+    statement = _dialect_insert(conn, table)
+    changes = {name: statement.excluded[name] for name in rows[0] if name not in keys}
+    conn.execute(statement.on_conflict_do_update(index_elements=list(keys), set_=changes), rows)
+
+
+def _dialect_insert(conn: sa.Connection, table: sa.Table) -> Any:
+    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)

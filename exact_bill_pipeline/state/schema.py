@@ -159,10 +159,32 @@ posting_ledger = sa.Table(
     sa.Column("amount", sa.Numeric(18, 2), nullable=False),
     # What was posted, to show the difference when the source changes afterwards.
     sa.Column("posted_content", sa.Text, nullable=True),
+    # The payload as it was sent, never overwritten while it may be in Exact: look-ups after a doubt use it.
+    sa.Column("sent_payload", sa.Text, nullable=True),
+    # The caller (posting_claimants.id) that holds the document; its claim lives as long as its lease.
+    sa.Column("claimed_by", sa.String(32), nullable=True),
+    # For a posting in doubt: after this moment Exact has certainly finished with what was sent.
+    sa.Column("settle_after", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("lookups", sa.Integer, nullable=False, server_default="0"),
     sa.Column("attempts", sa.Integer, nullable=False),
     sa.Column("run_id", sa.String(64), nullable=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Who is posting right now: each caller (a Dagster run, a CLI replay) on a lease it renews while it works.
+# A claim on a document lives as long as its caller's lease; the process ID lets a caller on the same host
+# see that a claimant died without waiting for its lease to run out.
+posting_claimants = sa.Table(
+    "posting_claimants",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("run_id", sa.String(64), nullable=False, index=True),
+    sa.Column("host", sa.String(200), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("released_at", sa.DateTime(timezone=True), nullable=True),
 )
 
 # What could not be posted, why, and what happened to it since.

@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from exact_bill_pipeline.iterables import batched
-from exact_bill_pipeline.state.rows import IN_LIST_SIZE, of_sources, update_by_source, upsert
+from exact_bill_pipeline.state.rows import IN_LIST_SIZE, of_sources, upsert_many
 from exact_bill_pipeline.state.schema import bill_snapshots
 
 
@@ -30,10 +30,9 @@ class Snapshot:
 
 def save(conn: sa.Connection, kind: str, source_id: str, *, partition: str, amount: Decimal, status: str | None,
          archived: bool, updated_time: str | None, content_hash: str, data: dict[str, Any]) -> None:
-    upsert(conn, bill_snapshots, {"source_kind": kind, "source_id": source_id}, {
-        "partition_date": partition, "amount": amount, "status": status, "archived": archived,
-        "updated_time": updated_time, "content_hash": content_hash, "snapshot": json.dumps(data, default=str),
-        "seen_at": datetime.now(tz=UTC)})
+    save_many(conn, kind, [{"source_id": source_id, "partition": partition, "amount": amount, "status": status,
+                            "archived": archived, "updated_time": updated_time, "content_hash": content_hash,
+                            "data": data}])
 
 
 def get(conn: sa.Connection, kind: str, source_id: str) -> Snapshot | None:
@@ -76,23 +75,18 @@ def content_hashes(conn: sa.Connection, kind: str, source_ids: list[str]) -> dic
 
 
 def save_many(conn: sa.Connection, kind: str, rows: list[dict[str, Any]]) -> None:
-    """Stores snapshots (each a dict of save()'s keyword arguments plus source_id), in few statements."""
-    existing = set(content_hashes(conn, kind, [r["source_id"] for r in rows]))
+    """Stores snapshots (each a dict of save()'s keyword arguments plus source_id), in one statement per batch.
+
+    An upsert: runs that read the same day at the same time (a webhook run, the schedule, the polling sweep)
+    both succeed, the later read winning.
+    """
     now = datetime.now(tz=UTC)
     values = [{"source_kind": kind, "source_id": r["source_id"], "partition_date": r["partition"],
                "amount": r["amount"], "status": r["status"], "archived": r["archived"],
                "updated_time": r["updated_time"], "content_hash": r["content_hash"],
                "snapshot": json.dumps(r["data"], default=str), "seen_at": now} for r in rows]
-    new = [v for v in values if v["source_id"] not in existing]
-    if new:
-        conn.execute(sa.insert(bill_snapshots), new)
-    changed = [{**v, "b_kind": kind, "b_id": v["source_id"]} for v in values if v["source_id"] in existing]
-    if changed:
-        conn.execute(_UPDATE, changed)
-
-
-_UPDATE = update_by_source(bill_snapshots, ("partition_date", "amount", "status", "archived", "updated_time",
-                                            "content_hash", "snapshot", "seen_at"))
+    for chunk in batched(values, IN_LIST_SIZE):
+        upsert_many(conn, bill_snapshots, chunk, keys=("source_kind", "source_id"))
 
 
 def _snapshot(row: Any) -> Snapshot:

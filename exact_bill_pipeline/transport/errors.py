@@ -23,13 +23,24 @@ class UncertainOutcome(ApiError):
     """A write may or may not have been applied (timeout, lost response): look it up before writing again."""
 
 
-class ValidationFailed(ApiError):
-    """The service refused the data (Exact answers these with HTTP 500); retrying will not help."""
+class Refused(ApiError):
+    """The service answered a write with a refusal of this one record (a 400, 403, 404 or 500 about it).
+
+    Sending it again unchanged will be refused again; ``lines`` are the service's own words.
+    """
 
     def __init__(self, message: str, *, system: str, lines: list[str], status: int | None = None,
                  endpoint: str = "") -> None:
         super().__init__(message, system=system, status=status, endpoint=endpoint)
         self.lines = lines
+
+
+class ValidationFailed(Refused):
+    """The service refused the data by a business rule (Exact answers these with HTTP 500)."""
+
+
+class AccessForbidden(ApiError):
+    """The service refuses this app or user every call in the division (blocked, licence expired, no access)."""
 
 
 class NotFound(ApiError):

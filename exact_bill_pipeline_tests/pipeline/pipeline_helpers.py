@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -9,6 +10,8 @@ from typing import Any
 import dagster as dg
 import requests
 
+from exact_bill_pipeline.clients.exact_online.api import ExactApi
+from exact_bill_pipeline.clients.exact_online.resource import ExactOnlineClient
 from exact_bill_pipeline.definitions import ASSETS, build_definitions
 from exact_bill_pipeline.defs.checks import ALL_CHECKS
 from exact_bill_pipeline.defs.resources import AccountingSettings, StateDatabase
@@ -41,7 +44,7 @@ class Pipeline:
 
     def run(self, selection: list[Any] | None = None, *, days: tuple[str, str] | None = None,
             partition: str | None = None, run_config: dict[str, Any] | None = None,
-            raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
+            raise_on_error: bool = True, instance: dg.DagsterInstance | None = None) -> dg.ExecuteInProcessResult:
         """Materializes ``selection`` (default: the whole graph and its checks) in one run."""
         tags = {RANGE_START: days[0], RANGE_END: days[1]} if days else None
         run_config = {**QUIET, **(run_config or {})}
@@ -51,7 +54,8 @@ class Pipeline:
             assets = [s for s in selection if not isinstance(s, dg.AssetChecksDefinition)]
             chosen = dg.AssetSelection.assets(*assets) | dg.AssetSelection.checks(*checks)
         return dg.materialize([*ASSETS, *ALL_CHECKS], selection=chosen, resources=self.resources,
-                              instance=self.instance, tags=tags, partition_key=partition, run_config=run_config,
+                              instance=instance or self.instance, tags=tags, partition_key=partition,
+                              run_config=run_config,
                               raise_on_error=raise_on_error)
 
     def sync_everything(self) -> dg.ExecuteInProcessResult:
@@ -65,8 +69,10 @@ def make_pipeline(running: RunningSandboxes, state_url: str, key: str, instance:
                   **accounting: Any) -> Pipeline:
     exact = exact_client(running, state_url, minutely_call_limit=10**6, daily_call_limit=10**6)
     bill = bill_client(running, state_url)
+    # Doubts settle in a second (Exact's real window is minutes): tests that are about the window set their own.
+    doubt = {"doubt_settle_seconds": 1.0, "doubt_wait_seconds": 5.0}
     resources = {"exact": exact, "bill": bill, "state": StateDatabase(url=state_url),
-                 "accounting": AccountingSettings(**accounting)}
+                 "accounting": AccountingSettings(**{**doubt, **accounting})}
     api = exact.build_api(store=StateStore(state_url), vault_key=key)
     consent = requests.get(api.auth.authorize_url("p"), allow_redirects=False, timeout=10)
     api.auth.exchange(consent.headers["Location"])
@@ -99,3 +105,32 @@ def posts(running: RunningSandboxes, system: str) -> int:
                          timeout=10).json()["calls"]
     return sum(n for name, n in calls.items() if name.split()[0] in {"POST", "PATCH", "PUT", "DELETE"}
                and "login" not in name and "oauth2" not in name)
+
+
+def exact_reader(pipeline: Pipeline) -> ExactApi:
+    """An ExactApi on the pipeline's connection and out of its call budget: how a test reads what Exact holds."""
+    return ExactOnlineClient(**{**pipeline.resources["exact"].model_dump(), "budget_enabled": False}).api()
+
+
+def entries_in_exact(pipeline: Pipeline, journal: str = "60") -> dict[str, list[dict[str, Any]]]:
+    """Per BILL ID, the entries Exact holds for it in a journal, read through Exact's API (the sync endpoint).
+
+    Each entry is its lines: what Exact booked, not what the connector's ledger says it posted.
+    """
+    by_entry: dict[str, list[Any]] = defaultdict(list)
+    for line in exact_reader(pipeline).sync_transaction_lines(1):
+        if line.journal_code == journal and line.entry_id is not None:
+            by_entry[str(line.entry_id)].append(line)
+    entries: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for entry_id, lines in by_entry.items():
+        source = next((bill_id_of({"Description": line.description}) for line in lines
+                       if bill_id_of({"Description": line.description})), None)
+        if source:
+            entries[source].append({"entry_id": entry_id, "entry_number": lines[0].entry_number,
+                                    "your_ref": lines[0].your_ref, "lines": lines})
+    return dict(entries)
+
+
+def postings_per_source(pipeline: Pipeline, journal: str = "60") -> Counter[str]:
+    """How many entries Exact holds for each BILL bill (journal 60) or payment (journal 20)."""
+    return Counter({source: len(entries) for source, entries in entries_in_exact(pipeline, journal).items()})

@@ -30,9 +30,11 @@ from exact_bill_pipeline.clients.exact_online.records import (
 )
 from exact_bill_pipeline.transport.budget import CallBudget, Purpose
 from exact_bill_pipeline.transport.errors import (
+    AccessForbidden,
     ApiError,
     AuthenticationFailed,
     NotFound,
+    Refused,
     ValidationFailed,
 )
 from exact_bill_pipeline.transport.http import Assessment, HttpTransport, retry_after_seconds
@@ -41,6 +43,10 @@ R = TypeVar("R", bound=ExactRecord)
 GENERIC_PROBLEM = "A problem has occurred"
 MAX_RATE_LIMIT_WAIT = 61.0
 QUERY_SAFE = "$,'()=*"
+# The Reason header values of a 403 that refuse the user or app in the whole division, not one record
+# (api-reference exact-online.md, error table): no posting can succeed until a person fixes them.
+DIVISION_WIDE_REFUSALS = frozenset({"BlockedUser", "InactiveUser", "BlockedCustomer", "LicenseExpired",
+                                    "DivisionBlocked", "NoDivisionAccess"})
 
 
 def exact_assessment(clock: Callable[[], float]) -> Callable[[requests.Response], Assessment | None]:
@@ -65,14 +71,28 @@ def exact_assessment(clock: Callable[[], float]) -> Callable[[requests.Response]
         if status == 401:
             return Assessment(AuthenticationFailed(f"{SYSTEM} refused the access token on {endpoint}",
                                                    system=SYSTEM, status=status))
-        if status == 404:
-            return Assessment(NotFound(f"{SYSTEM} has no {endpoint}: {message}", system=SYSTEM, status=status))
-        if status == 500 and message and not message.startswith(GENERIC_PROBLEM):
-            lines = [line.strip() for line in message.splitlines() if line.strip()]
-            return Assessment(ValidationFailed(f"{SYSTEM} rejected {endpoint}: {'; '.join(lines)}", system=SYSTEM,
-                                               lines=lines, status=status, endpoint=endpoint))
         reason = response.headers.get("Reason")
         detail = "; ".join(part for part in (message, f"Reason: {reason}" if reason else "") if part)
+        lines = [line.strip() for line in message.splitlines() if line.strip()]
+        if status == 500 and message and not message.startswith(GENERIC_PROBLEM):
+            return Assessment(ValidationFailed(f"{SYSTEM} rejected {endpoint}: {'; '.join(lines)}", system=SYSTEM,
+                                               lines=lines, status=status, endpoint=endpoint))
+        write = response.request.method == "POST"
+        if status == 403 and (not write or reason in DIVISION_WIDE_REFUSALS or "Scope Violated" in message):
+            return Assessment(AccessForbidden(
+                f"{SYSTEM} refused access on {endpoint} ({detail or 'Forbidden'}): the Exact user or app may not "
+                f"work in this division (blocked, licence expired, no rights or a missing scope). Fix that in "
+                f"Exact or in the app registration, then run again.", system=SYSTEM, status=status,
+                endpoint=endpoint))
+        if write and status in {400, 403, 404, 500}:
+            # A refusal of this one record: a malformed or forbidden field, a reference Exact does not know, or
+            # Exact's generic 500. Whether a generic 500 wrote nothing is not certain, so the ledger looks the
+            # record up before it is ever sent again.
+            return Assessment(Refused(f"{SYSTEM} refused {endpoint}: HTTP {status}: {detail or 'no details'}",
+                                      system=SYSTEM, lines=lines or [f"HTTP {status}"], status=status,
+                                      endpoint=endpoint))
+        if status == 404:
+            return Assessment(NotFound(f"{SYSTEM} has no {endpoint}: {message}", system=SYSTEM, status=status))
         return Assessment(ApiError(f"{SYSTEM} answered {status} on {endpoint}: {detail or 'no details'}",
                                    system=SYSTEM, status=status, endpoint=endpoint))
 
@@ -115,9 +135,12 @@ class ExactApi:
         prefix = f"{self.base_url}/api/v1" if path.startswith("current/") else f"{self.base_url}/api/v1/{self.division}"
         return f"{prefix}/{path}?{urlencode(query, safe=QUERY_SAFE)}" if query else f"{prefix}/{path}"
 
-    def request(self, method: str, url: str, *, body: dict[str, Any] | None = None,
-                purpose: Purpose = "read") -> requests.Response:
-        """One call with a valid token; a refused token is refreshed (or reported) and the call sent once more."""
+    def request(self, method: str, url: str, *, body: dict[str, Any] | None = None, purpose: Purpose = "read",
+                guard: Callable[[], None] | None = None) -> requests.Response:
+        """One call with a valid token; a refused token is refreshed (or reported) and the call sent once more.
+
+        ``guard`` runs before every attempt that leaves (a posting's claim is checked there).
+        """
         token = self.auth.access_token()
         for attempt in (1, 2):
             headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
@@ -127,7 +150,7 @@ class ExactApi:
                 return self.transport.request(
                     method, url, assess=self._assess, headers=headers,
                     json=body,
-                    before_attempt=lambda: self._spend(purpose), after_response=self._observe,
+                    before_attempt=lambda: self._before_attempt(purpose, guard), after_response=self._observe,
                 )
             except AuthenticationFailed:
                 if attempt == 2:
@@ -135,10 +158,13 @@ class ExactApi:
                 token = self.auth.after_unauthorized(token)
         raise AssertionError("unreachable")
 
-    def _spend(self, purpose: Purpose) -> None:
+    def _before_attempt(self, purpose: Purpose, guard: Callable[[], None] | None) -> None:
         self.calls += 1
         if self.budget is not None:
             self.budget.spend(purpose)
+        if guard is not None:
+            # After the budget: spending may wait for the next minute, and the claim must hold when it leaves.
+            guard()
 
     def _observe(self, response: requests.Response) -> None:
         if self.budget is not None:
@@ -163,9 +189,10 @@ class ExactApi:
     def records(self, model: type[R], path: str, *, select: str, filter: str | None = None) -> list[R]:
         return [model.model_validate(row) for row in self.rows(path, select=select, filter=filter)]
 
-    def post(self, path: str, body: dict[str, Any], *, purpose: Purpose = "posting") -> dict[str, Any]:
+    def post(self, path: str, body: dict[str, Any], *, purpose: Purpose = "posting",
+             guard: Callable[[], None] | None = None) -> dict[str, Any]:
         """Creates a record; never resent blindly (UncertainOutcome tells the caller to look it up)."""
-        rows, _ = odata.unwrap(self.request("POST", self.url(path), body=body, purpose=purpose).json())
+        rows, _ = odata.unwrap(self.request("POST", self.url(path), body=body, purpose=purpose, guard=guard).json())
         return rows[0]
 
     # ----- what the pipeline needs --------------------------------------------------------------
@@ -198,11 +225,12 @@ class ExactApi:
         return self.records(Account, "sync/CRM/Accounts", select=_fields(Account),
                             filter=f"Timestamp gt {odata.int64(max(since, 1))}")
 
-    def create_supplier(self, fields: dict[str, Any]) -> Account:
-        return Account.model_validate(self.post("crm/Accounts", {"IsSupplier": True, **fields}))
+    def create_supplier(self, fields: dict[str, Any], *, guard: Callable[[], None] | None = None) -> Account:
+        return Account.model_validate(self.post("crm/Accounts", {"IsSupplier": True, **fields}, guard=guard))
 
-    def create_purchase_entry(self, entry: dict[str, Any]) -> PurchaseEntry:
-        return PurchaseEntry.model_validate(self.post("purchaseentry/PurchaseEntries", entry))
+    def create_purchase_entry(self, entry: dict[str, Any], *,
+                              guard: Callable[[], None] | None = None) -> PurchaseEntry:
+        return PurchaseEntry.model_validate(self.post("purchaseentry/PurchaseEntries", entry, guard=guard))
 
     def find_purchase_entries(self, *, supplier: UUID | str, your_ref: str) -> list[PurchaseEntry]:
         return self.records(PurchaseEntry, "purchaseentry/PurchaseEntries", select=_fields(PurchaseEntry),
@@ -212,11 +240,12 @@ class ExactApi:
         return self.records(PurchaseEntry, "purchaseentry/PurchaseEntries", select=_fields(PurchaseEntry),
                             filter=f"substringof({odata.string(text)}, Description) eq true")
 
-    def create_general_journal_entry(self, entry: dict[str, Any]) -> JournalEntry:
-        return JournalEntry.model_validate(self.post("generaljournalentry/GeneralJournalEntries", entry))
+    def create_general_journal_entry(self, entry: dict[str, Any], *,
+                                     guard: Callable[[], None] | None = None) -> JournalEntry:
+        return JournalEntry.model_validate(self.post("generaljournalentry/GeneralJournalEntries", entry, guard=guard))
 
-    def create_bank_entry(self, entry: dict[str, Any]) -> JournalEntry:
-        return JournalEntry.model_validate(self.post("financialtransaction/BankEntries", entry))
+    def create_bank_entry(self, entry: dict[str, Any], *, guard: Callable[[], None] | None = None) -> JournalEntry:
+        return JournalEntry.model_validate(self.post("financialtransaction/BankEntries", entry, guard=guard))
 
     def find_transaction_lines(self, *, journal: str, description: str) -> list[TransactionLine]:
         """Lines of any entry in ``journal`` whose description contains ``description`` (a BILL ID)."""
