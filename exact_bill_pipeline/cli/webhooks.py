@@ -26,7 +26,10 @@ def webhooks() -> None:
 @click.option("--port", default=8710, show_default=True, type=int)
 @PREFIX
 @click.option("--max-body-bytes", default=256 * 1024, show_default=True, type=int)
-def serve(host: str, port: int, prefix: str, max_body_bytes: int) -> None:
+@click.option("--forwarded-allow-ips", default=None, metavar="ADDRESSES",
+              help="Reverse proxies whose X-Forwarded-For names the real sender (comma-separated addresses or "
+                   "networks, or * for any). Default: $FORWARDED_ALLOW_IPS, else 127.0.0.1 and ::1.")
+def serve(host: str, port: int, prefix: str, max_body_bytes: int, forwarded_allow_ips: str | None) -> None:
     """Run the receiver: POST {prefix}/exact, POST {prefix}/bill, GET {prefix}/health.
 
     Put it behind HTTPS (both services deliver only to https URLs). It verifies every signature, stores the
@@ -36,8 +39,9 @@ def serve(host: str, port: int, prefix: str, max_body_bytes: int) -> None:
     click.echo(f"Receiver on http://{host}:{port}{prefix}/exact and {prefix}/bill (health: {prefix}/health)")
     # h11 caps header sizes (16 KB) and, on plain asyncio, answers to pipelined requests of a sender that
     # hung up are dropped quietly; httptools with uvloop logs a traceback for each (seen by fuzzing).
+    # Sender limits count per client address: behind a proxy that must be the address the proxy forwards.
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, http="h11", loop="asyncio",
-                timeout_keep_alive=15)
+                timeout_keep_alive=15, proxy_headers=True, forwarded_allow_ips=forwarded_allow_ips)
 
 
 def build_app(prefix: str, max_body_bytes: int = 256 * 1024):  # noqa: ANN201 - a Starlette app
