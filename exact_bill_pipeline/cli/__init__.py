@@ -16,6 +16,7 @@ from exact_bill_pipeline.cli.mapping import mapping
 from exact_bill_pipeline.cli.sandbox import sandbox
 from exact_bill_pipeline.cli.state import state
 from exact_bill_pipeline.cli.webhooks import webhooks
+from exact_bill_pipeline.redaction import install_log_redaction
 from exact_bill_pipeline.state.db import StateStoreError
 from exact_bill_pipeline.state.failures import UnknownFailure
 from exact_bill_pipeline.state.vault import VaultError
@@ -42,6 +43,7 @@ class FriendlyGroup(click.Group):
 @click.group(cls=FriendlyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Keep Exact Online (general ledger) and BILL (accounts payable) in sync."""
+    install_log_redaction()
 
 
 for command in (demo, sandbox, auth, backfill, failures, mapping, webhooks, keys, state):

@@ -8,6 +8,7 @@ import uvicorn
 from exact_bill_pipeline.cli.context import Operator
 from exact_bill_pipeline.config import EXACT_SETTINGS, EXACT_WEBHOOK_SECRET, value
 from exact_bill_pipeline.receiver.app import ReceiverSettings, create_receiver_app
+from exact_bill_pipeline.redaction import install_log_redaction
 from exact_bill_pipeline.services import subscriptions
 from exact_bill_pipeline.state.inbox import Inbox
 from exact_bill_pipeline.state.vault import Vault
@@ -40,8 +41,14 @@ def serve(host: str, port: int, prefix: str, max_body_bytes: int, forwarded_allo
     # h11 caps header sizes (16 KB) and, on plain asyncio, answers to pipelined requests of a sender that
     # hung up are dropped quietly; httptools with uvloop logs a traceback for each (seen by fuzzing).
     # Sender limits count per client address: behind a proxy that must be the address the proxy forwards.
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, http="h11", loop="asyncio",
-                timeout_keep_alive=15, proxy_headers=True, forwarded_allow_ips=forwarded_allow_ips)
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, http="h11",
+                            loop="asyncio", timeout_keep_alive=15, proxy_headers=True,
+                            forwarded_allow_ips=forwarded_allow_ips)
+    install_log_redaction()  # again: uvicorn's Config has just made its own log handlers
+    server = uvicorn.Server(config)
+    server.run()
+    if not server.started:
+        raise click.ClickException(f"the receiver could not start on {host}:{port} (the reason is logged above)")
 
 
 def build_app(prefix: str, max_body_bytes: int = 256 * 1024):  # noqa: ANN201 - a Starlette app

@@ -23,6 +23,7 @@ from exact_bill_pipeline.receiver.signatures import (
     verify_bill,
     verify_exact,
 )
+from exact_bill_pipeline.redaction import REDACTOR
 from exact_bill_pipeline.state.inbox import Inbox
 from exact_bill_pipeline.state.webhook_keys import WebhookKeys
 
@@ -46,6 +47,9 @@ class ReceiverSettings:
     prefix: str = "/webhooks"
     max_body_bytes: int = 256 * 1024
     body_seconds: float = 10.0  # a sender that stops halfway must not hold a connection open for ever
+
+    def __post_init__(self) -> None:
+        REDACTOR.register(self.exact_webhook_secret)
 
 
 def create_receiver_app(settings: ReceiverSettings, inbox: Inbox, keys: WebhookKeys,

@@ -16,8 +16,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NewConnectionError
 
+from exact_bill_pipeline.redaction import REDACTOR, Redactor, install_log_redaction
 from exact_bill_pipeline.transport.errors import ApiError, TransientApiError, UncertainOutcome
-from exact_bill_pipeline.transport.redaction import REDACTOR, Redactor, install_log_redaction
 
 log = logging.getLogger(__name__)
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})

@@ -97,6 +97,7 @@ def test_behind_a_proxy_on_another_host_each_forwarded_sender_has_its_own_limits
         other_client = via_proxy("198.51.100.4", FORGED)
         bill = bill_body()
         bill_servers = via_proxy("198.51.100.7", bill, signed(bill))
+        via_proxy(SECRET, FORGED)  # a sender name that is a secret ends up in the log line: masked there
     finally:
         stop_process(server, timeout=15)
     log = server.stderr.read().decode(errors="replace") if server.stderr else ""
@@ -106,6 +107,8 @@ def test_behind_a_proxy_on_another_host_each_forwarded_sender_has_its_own_limits
     assert bill_servers == 200
     assert "refused bill delivery from 203.0.113.9" in log
     assert "127.0.0.2" not in log
+    assert "refused bill delivery from ***" in log
+    assert SECRET not in log
     assert Inbox(StateStore(state_url)).count() == 1
 
 

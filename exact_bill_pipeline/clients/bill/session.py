@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 import requests
 import sqlalchemy as sa
 
+from exact_bill_pipeline.redaction import REDACTOR
 from exact_bill_pipeline.state.schema import call_budget
 from exact_bill_pipeline.state.vault import Vault
 from exact_bill_pipeline.transport.errors import AuthenticationFailed, BudgetExhausted, format_moment
 from exact_bill_pipeline.transport.http import Assessment, HttpTransport
-from exact_bill_pipeline.transport.redaction import REDACTOR
 
 SYSTEM = "BILL"
 # BILL ends a session after 35 minutes without a call (api-reference bill.md §2.3); log in again a

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
 
+from exact_bill_pipeline.redaction import REDACTOR
 from exact_bill_pipeline.state.vault import Vault
 from exact_bill_pipeline.transport.errors import (
     ApiError,
@@ -18,7 +19,6 @@ from exact_bill_pipeline.transport.errors import (
     UncertainOutcome,
 )
 from exact_bill_pipeline.transport.http import Assessment, HttpTransport
-from exact_bill_pipeline.transport.redaction import REDACTOR
 
 log = logging.getLogger(__name__)
 SYSTEM = "Exact Online"
