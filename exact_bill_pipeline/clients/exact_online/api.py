@@ -141,6 +141,7 @@ class ExactApi:
             self.budget.spend(purpose)
 
     def _observe(self, response: requests.Response) -> None:
+        self.auth.server_clock.observe(response)
         if self.budget is not None:
             self.budget.observe(response.headers)
 

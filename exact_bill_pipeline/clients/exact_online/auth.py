@@ -8,12 +8,13 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
 
+from exact_bill_pipeline.clients.exact_online.server_clock import ServerClock, date_of
 from exact_bill_pipeline.clients.exact_online.tokens import TokenPair, TokenStore
 from exact_bill_pipeline.redaction import REDACTOR
 from exact_bill_pipeline.state.db import default_home
@@ -31,8 +32,11 @@ from exact_bill_pipeline.transport.http import Assessment, HttpTransport
 log = logging.getLogger(__name__)
 SYSTEM = "Exact Online"
 # Exact refuses a new token until 570 s after the previous one (api-reference §1.4): refresh only inside
-# the last 30 s of a 600 s token, never on a fixed shorter timer.
+# the last 30 s of a 600 s token, never on a fixed shorter timer, and by Exact's clock, not ours.
+TOO_EARLY_SECONDS = 570.0
 REFRESH_WINDOW_SECONDS = 30.0
+# The Date header has whole seconds: a token issued at 12:00:00.9 says 12:00:00.
+DATE_RESOLUTION_SECONDS = 1.0
 # How long another process waits for a refresh that never ends (its process died) before taking it over.
 LEASE_SECONDS = 60.0
 LEASE_MARGIN_SECONDS = 0.5  # for renewing the lease before an attempt
@@ -101,7 +105,8 @@ class ExactAuth:
 
     One process refreshes at a time: it holds a lease (a row timed by the database's clock), not a transaction,
     while it waits on Exact; the new pair is written in a short transaction of its own, retried, and kept in a
-    local file until the database has it.
+    local file until the database has it. Every decision is timed by Exact's clock (its Date header), and a
+    refresh Exact refused as too early is stored with the pair, so no process asks again before it may.
     """
 
     def __init__(
@@ -120,6 +125,7 @@ class ExactAuth:
         self.transport = transport
         self.clock = clock
         self.name = f"exact:tokens:{app.client_id}"
+        self.server_clock = ServerClock(clock)
         self.tokens = TokenStore(vault, self.name, fallback_dir or default_home() / "exact-token-fallback")
         self.leases = Leases(vault.store)
         self.lease_seconds = lease_seconds
@@ -178,7 +184,7 @@ class ExactAuth:
 
     # ----- use ----------------------------------------------------------------------------------
     def access_token(self) -> str:
-        """A valid access token, refreshing it first when it is inside its last 30 seconds."""
+        """A valid access token, refreshing it first when its refresh is due by Exact's clock."""
         self._save_unsaved()
         pair = self._cached
         if pair is None or self._due(pair):
@@ -194,14 +200,18 @@ class ExactAuth:
         pair = self._stored()
         if pair.access_token != used_token:
             return pair.access_token  # another process refreshed meanwhile
-        if self.clock() < pair.expires_at - REFRESH_WINDOW_SECONDS:
+        if self.server_clock.now() < pair.expires_at - REFRESH_WINDOW_SECONDS:  # the 401 told us Exact's time
             raise ReauthorizationRequired(
                 f"{SYSTEM} refused an access token that should still be valid: the consent was probably "
                 f"revoked. {REAUTHORIZE_HINT}", system=SYSTEM, status=401)
         return self._refresh(stale=used_token, expired=True)
 
     def _due(self, pair: TokenPair) -> bool:
-        return self.clock() >= pair.expires_at - REFRESH_WINDOW_SECONDS
+        return self.server_clock.now() >= self._refresh_at(pair)
+
+    @staticmethod
+    def _refresh_at(pair: TokenPair) -> float:
+        return max(pair.expires_at - REFRESH_WINDOW_SECONDS + DATE_RESOLUTION_SECONDS, pair.refresh_after or 0.0)
 
     def _stored(self) -> TokenPair:
         """The newest pair: the vault's, or one a process kept in the fallback file when the vault refused it."""
@@ -228,18 +238,20 @@ class ExactAuth:
 
     def _refresh(self, *, stale: str, expired: bool = False) -> str:
         """Refreshes under the lease; a process that finds it taken uses its token while it lasts, then waits."""
+        if not self.server_clock.known:
+            self._probe_server_clock()
         deadline = time.monotonic() + 2 * self.lease_seconds
         while True:
             pair = self._stored()
             if (pair.access_token != stale or not expired) and not self._due(pair):
-                self._cached = pair  # refreshed by another process meanwhile
+                self._cached = pair  # refreshed by another process, or not due by Exact's clock after all
                 return pair.access_token
             if self.leases.take(self.name, self.holder, self.lease_seconds):
                 try:
                     return self._refresh_under_lease(stale=stale, expired=expired)
                 except RefreshTakenOver:
                     continue
-            if not expired and self.clock() < pair.expires_at - STILL_GOOD_SECONDS:
+            if not expired and self.server_clock.now() < pair.expires_at - STILL_GOOD_SECONDS:
                 return pair.access_token
             if time.monotonic() > deadline:
                 raise TransientApiError(
@@ -256,9 +268,7 @@ class ExactAuth:
             try:
                 fresh = self._refresh_call(pair)
             except TooEarlyToRefresh:
-                # Our clock is ahead of Exact's: the stored token is still good for a while.
-                log.info("%s said the token is too young to refresh; using it a little longer", SYSTEM)
-                return pair.access_token
+                return self._remember_too_early(pair).access_token
             except ReauthorizationRequired:
                 newer = self._stored()  # a pair kept by a process that could not store it, found just now?
                 if newer.refresh_token != pair.refresh_token:
@@ -274,12 +284,35 @@ class ExactAuth:
         finally:
             self.leases.release(self.name, self.holder)
 
+    def _remember_too_early(self, pair: TokenPair) -> TokenPair:
+        """Stores when a refresh may be asked for, by Exact's clock, so that no process asks again before it."""
+        refused_at = self.server_clock.now()  # the refusal's Date header has just set it
+        allowed = self._refresh_at(pair)
+        if allowed <= refused_at:
+            # Our record of the issue is wrong (timed on another clock): the token may be as young as now.
+            allowed = refused_at + TOO_EARLY_SECONDS + DATE_RESOLUTION_SECONDS
+        remembered = replace(pair, refresh_after=allowed)
+        log.warning("%s refused the token refresh as too early; no process asks again for %.0f s (Exact's clock)",
+                    SYSTEM, allowed - refused_at)
+        self.tokens.save(remembered)
+        self._cached = remembered
+        return remembered
+
     def _save_unsaved(self) -> None:
         if self._unsaved is None or time.monotonic() < self._next_save:
             return
         self._next_save = time.monotonic() + 10.0
         if self.tokens.save(self._unsaved):
             self._unsaved = None
+
+    def _probe_server_clock(self) -> None:
+        """Exact's time before a first refresh, from the Date of its home page: no API or token call is spent."""
+        try:
+            response = self.transport.session.head(f"{self.app.base_url.rstrip('/')}/", timeout=self.transport.timeout,
+                                                   allow_redirects=False)
+        except requests.RequestException:
+            return  # the token call's own answer will tell
+        self.server_clock.observe(response)
 
     def _renew_lease(self) -> None:
         if not self.leases.take(self.name, self.holder, self.lease_seconds):
@@ -303,7 +336,8 @@ class ExactAuth:
         response = self.transport.request(
             "POST", self.app.token_url, assess=_token_assessment,
             data={**form, "client_id": self.app.client_id, "client_secret": self.app.client_secret},
-            headers={"Accept": "application/json"}, before_attempt=before_attempt, timeout=(connect, read),
+            headers={"Accept": "application/json"}, before_attempt=before_attempt,
+            after_response=self.server_clock.observe, timeout=(connect, read),
         )
         try:
             body = response.json()
@@ -313,6 +347,6 @@ class ExactAuth:
             raise ApiError(f"{SYSTEM} token endpoint answered without a token pair", system=SYSTEM,
                            status=response.status_code) from None
         REDACTOR.register(access, refresh)
-        # Timed from receipt: Exact issued the token before we got it, so 570 s from now is never too early.
-        received_at = self.clock()
-        return TokenPair(access, refresh, received_at, received_at + lifetime)
+        # Timed by Exact's clock: the issue is when its answer says it was sent.
+        issued_at = date_of(response) or self.server_clock.now()
+        return TokenPair(access, refresh, issued_at, issued_at + lifetime)

@@ -23,10 +23,14 @@ WRITE_TRIES = 4
 
 @dataclass(frozen=True)
 class TokenPair:
+    """A pair, timed by Exact's clock (the Date header of the answer that issued it)."""
+
     access_token: str = field(repr=False)
     refresh_token: str = field(repr=False)
     issued_at: float
     expires_at: float
+    # Set after Exact refused a refresh as too early: no process tries again before this (Exact's clock).
+    refresh_after: float | None = None
 
     @classmethod
     def from_secret(cls, secret: dict[str, Any]) -> TokenPair:
