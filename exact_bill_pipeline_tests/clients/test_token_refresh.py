@@ -147,6 +147,21 @@ def test_a_refreshed_pair_the_database_refuses_is_kept_and_a_later_process_store
     assert (stats["refreshes"], stats["old_refresh_token_refusals"]) == (2, 0)
 
 
+def test_a_fallback_file_that_cannot_be_written_never_costs_the_pair(sandboxes, state_url, key, tmp_path,
+                                                                      monkeypatch):
+    not_a_directory = tmp_path / "home-is-a-file"
+    not_a_directory.write_text("")
+    monkeypatch.setenv(HOME_ENV, str(not_a_directory))
+    api = exact_api(sandboxes, state_url, key)
+    onboard(api)
+    sandboxes.clock.advance(580)
+
+    api.me()
+
+    assert Vault(StateStore(state_url), key).get(api.auth.name)["access_token"] == api.auth.access_token()
+    assert token_stats(sandboxes)["refreshes"] == 1
+
+
 def start_refresher(running, state_url: str, key: str) -> multiprocessing.Process:
     """Another process whose next call refreshes the token, with a short lease."""
     config = exact_client(running, state_url, budget_enabled=False, token_lease_seconds=LEASE).model_dump()

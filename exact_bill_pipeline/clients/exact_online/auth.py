@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
+import sqlalchemy as sa
 
 from exact_bill_pipeline.clients.exact_online.server_clock import ServerClock, date_of
 from exact_bill_pipeline.clients.exact_online.tokens import TokenPair, TokenStore
@@ -234,7 +235,7 @@ class ExactAuth:
                         SYSTEM, self.tokens.fallback)
             self.tokens.save(kept)
         finally:
-            self.leases.release(self.name, self.holder)
+            self._release_lease()
 
     def _refresh(self, *, stale: str, expired: bool = False) -> str:
         """Refreshes under the lease; a process that finds it taken uses its token while it lasts, then waits."""
@@ -271,9 +272,10 @@ class ExactAuth:
                 return self._remember_too_early(pair).access_token
             except ReauthorizationRequired:
                 newer = self._stored()  # a pair kept by a process that could not store it, found just now?
-                if newer.refresh_token != pair.refresh_token:
-                    return newer.access_token
-                raise
+                if newer.refresh_token == pair.refresh_token:
+                    raise
+                self._cached = newer
+                return newer.access_token
             self.refreshes += 1
             self._cached = fresh
             # Stored before anyone uses it. A pair the database refuses stays in the fallback file, where the
@@ -282,7 +284,7 @@ class ExactAuth:
                 self._unsaved = fresh
             return fresh.access_token
         finally:
-            self.leases.release(self.name, self.holder)
+            self._release_lease()
 
     def _remember_too_early(self, pair: TokenPair) -> TokenPair:
         """Stores when a refresh may be asked for, by Exact's clock, so that no process asks again before it."""
@@ -313,6 +315,13 @@ class ExactAuth:
         except requests.RequestException:
             return  # the token call's own answer will tell
         self.server_clock.observe(response)
+
+    def _release_lease(self) -> None:
+        try:
+            self.leases.release(self.name, self.holder)
+        except sa.exc.SQLAlchemyError as exc:  # it lapses by itself; the pair in hand matters more
+            log.warning("could not release the %s token refresh lease (%s); it lapses in %.0f s",
+                        SYSTEM, type(exc).__name__, self.lease_seconds)
 
     def _renew_lease(self) -> None:
         if not self.leases.take(self.name, self.holder, self.lease_seconds):

@@ -15,7 +15,7 @@ from typing import Any
 import backoff
 import sqlalchemy as sa
 
-from exact_bill_pipeline.state.vault import Vault
+from exact_bill_pipeline.state.vault import Vault, VaultError
 
 log = logging.getLogger(__name__)
 WRITE_TRIES = 4
@@ -59,14 +59,20 @@ class TokenStore:
     def kept(self) -> TokenPair | None:
         """The pair in the fallback file, if a write to the vault was refused (or cut short) since."""
         try:
-            ciphertext = self.fallback.read_text(encoding="ascii")
+            return TokenPair.from_secret(self.vault.decrypt(self.name, self.fallback.read_text(encoding="ascii")))
         except FileNotFoundError:
             return None
-        return TokenPair.from_secret(self.vault.decrypt(self.name, ciphertext))
+        except (OSError, ValueError, VaultError) as exc:  # unreadable, or under a vault key dropped since
+            log.warning("ignoring the Exact token fallback file %s: %s", self.fallback, exc)
+            return None
 
     def save(self, pair: TokenPair) -> bool:
         """Keeps the pair in the file, then writes it to the vault (retried); False if the vault refused it."""
-        self._keep(pair)
+        try:
+            self._keep(pair)
+        except OSError as exc:  # the vault write matters more than its safety net
+            log.error("could not keep the Exact token pair in %s (%s); storing it in the database only",
+                      self.fallback, exc)
         try:
             self._write(pair)
         except sa.exc.SQLAlchemyError as exc:
@@ -78,7 +84,7 @@ class TokenStore:
         return True
 
     def forget_kept(self) -> None:
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(OSError):  # gone already, or there never was a place for it
             self.fallback.unlink()
 
     @backoff.on_exception(backoff.expo, sa.exc.SQLAlchemyError, max_tries=WRITE_TRIES, factor=0.25, logger=None)
