@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
+
 import sqlalchemy as sa
 
 from exact_bill_pipeline.state.db import StateStore
@@ -10,6 +14,11 @@ from exact_bill_pipeline.state.schema import leases
 # 2440587.5 is the Julian day of 1970-01-01T00:00Z: SQLite's julianday('now') in epoch seconds, to the millisecond.
 _SQLITE_NOW = (sa.func.julianday("now") - 2440587.5) * 86400.0
 _POSTGRES_NOW = sa.func.extract("epoch", sa.func.clock_timestamp())
+
+
+def new_holder() -> str:
+    """A holder name unique to one caller, that says where it runs (for messages about a lease held too long)."""
+    return f"{socket.gethostname()} pid {os.getpid()} ({uuid.uuid4().hex[:8]})"
 
 
 class Leases:

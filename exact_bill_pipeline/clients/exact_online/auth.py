@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -19,7 +16,7 @@ from exact_bill_pipeline.clients.exact_online.server_clock import ServerClock, d
 from exact_bill_pipeline.clients.exact_online.tokens import TokenPair, TokenStore
 from exact_bill_pipeline.redaction import REDACTOR
 from exact_bill_pipeline.state.db import default_home
-from exact_bill_pipeline.state.leases import Leases
+from exact_bill_pipeline.state.leases import Leases, new_holder
 from exact_bill_pipeline.state.vault import Vault
 from exact_bill_pipeline.transport.errors import (
     ApiError,
@@ -130,7 +127,7 @@ class ExactAuth:
         self.tokens = TokenStore(vault, self.name, fallback_dir or default_home() / "exact-token-fallback")
         self.leases = Leases(vault.store)
         self.lease_seconds = lease_seconds
-        self.holder = f"{socket.gethostname()} pid {os.getpid()} ({uuid.uuid4().hex[:8]})"
+        self.holder = new_holder()
         self.pause = pause  # real time: the lease lapses by the database's clock, not the sandbox's
         REDACTOR.register(app.client_secret)
         self.refreshes = 0  # refreshes this process made, for tests and metadata
