@@ -171,11 +171,9 @@ def start_refresher(running, state_url: str, key: str) -> multiprocessing.Proces
     return worker
 
 
-def kill_once_it_holds_the_lease(worker: multiprocessing.Process, state_url: str, name: str,
-                                 before_kill: Callable[[], None] = lambda: None) -> None:
+def kill_once_it_holds_the_lease(worker: multiprocessing.Process, state_url: str, name: str) -> None:
     wait_until(lambda: Leases(StateStore(state_url)).holder(name), "the other process to take the lease", 60)
-    before_kill()
-    worker.kill()  # SIGKILL: no finally, no lease released, no write finished
+    worker.kill()  # SIGKILL: no finally, no lease released
     worker.join(timeout=10)
 
 
@@ -210,12 +208,12 @@ def test_a_refresher_killed_after_exact_answered_leaves_the_pair_for_the_next_pr
     sandboxes.clock.advance(580)
     add_fault(sandboxes, "exact", kind="delay", path="/api/oauth2/token", seconds=1.0)
     kept = Path(os.environ[HOME_ENV], "exact-token-fallback")
-    with contextlib.ExitStack() as stack:
-        # Once its call is on the way, the database stalls the other process's write of the new pair.
-        kill_once_it_holds_the_lease(
-            start_refresher(sandboxes, state_url, key), state_url, api.auth.name,
-            before_kill=lambda: (stack.enter_context(writes_blocked(state_url)),
-                                 wait_until(lambda: list(kept.glob("*.pair")), "the new pair in the file")))
+    worker = start_refresher(sandboxes, state_url, key)
+    wait_until(lambda: token_call_in_flight(sandboxes), "the other process's refresh to reach Exact", 60)
+    with writes_blocked(state_url):  # the database stalls the other process's write of the new pair
+        wait_until(lambda: list(kept.glob("*.pair")), "the new pair in the fallback file")
+        worker.kill()  # SIGKILL between Exact's answer and the database's commit
+        worker.join(timeout=10)
 
     api.me()  # this process finds the pair the dead one kept, and uses it at once
     new = api.auth.access_token()
