@@ -48,7 +48,9 @@ EXACT_BILL_STATE_URL, with EXACT_BILL_VAULT_KEY).
 
 The receiver blocks a sender (its client IP) after repeated refusals, so requests come from many 127.x.y.z
 source addresses (Linux routes all of 127.0.0.0/8 to loopback), a few requests each; one flood from a single
-address then shows the blocking. At the end one valid Exact and one valid BILL event must still be accepted.
+address then shows the blocking, and a signed Exact and a signed BILL event from that same address must still
+be accepted (the block is for forgers). At the end one valid Exact and one valid BILL event from fresh addresses
+must be accepted too.
 Exits 1 when an adversarial request was accepted, got a 5xx or hung, or the receiver stopped answering."""
 
 
@@ -773,33 +775,50 @@ def fuzz(target: Target, plan: list[str], clients: int, seed: int, per_sender: i
 # --- after the fuzz ------------------------------------------------------------------------------------
 
 
-def flood_from_one_sender(target: Target, count: int, addresses: Addresses) -> Counter[Status]:
-    """Bad deliveries from one address, one after another: the receiver should start refusing with 429."""
-    sender = Sender(addresses, budget=count)
+def flood_from_one_sender(target: Target, count: int, addresses: Addresses) -> tuple[Counter[Status], Sender]:
+    """Bad deliveries from one address, one after another: the receiver should start refusing with 429.
+
+    Returns the statuses and the sender, still on the flooded address.
+    """
+    sender = Sender(addresses, budget=count + 2)
     ctx = Context(target, random.Random(0))
     statuses = Counter(send(target, sender, exact_probe(wrongly_signed_exact(ctx)))[0] for _ in range(count))
-    sender.close()
-    return statuses
+    return statuses, sender
+
+
+def valid_deliveries(target: Target) -> dict[str, Probe]:
+    """One Exact and one BILL event, each signed as its sender signs it."""
+    ctx = Context(target, random.Random())
+    content = compact(exact_content(ctx))
+    bill_body = compact(bill_payload(ctx))
+    return {"valid Exact event": exact_probe(envelope(content, exact_sign(content, target.exact_secret))),
+            "valid BILL event": bill_probe(bill_body, bill_sign(bill_body, target.bill_key))}
+
+
+def outcome(target: Target, sender: Sender, probe: Probe, wanted: str) -> str:
+    status, text = send(target, sender, probe)
+    return "yes" if status == 200 and wanted in text else f"NO ({status} {text[:80]})"
+
+
+def signed_after_flood(target: Target, sender: Sender) -> dict[str, str]:
+    """Signed deliveries from the address the flood got blocked: the block is for forgers only."""
+    try:
+        return {name: outcome(target, sender, probe, '"status":"accepted"')
+                for name, probe in valid_deliveries(target).items()}
+    finally:
+        sender.close()
 
 
 def still_answering(target: Target, addresses: Addresses) -> dict[str, str]:
     """Health, one valid Exact event and one valid BILL event, each from a fresh address."""
-    ctx = Context(target, random.Random())
-    content = compact(exact_content(ctx))
-    bill_body = compact(bill_payload(ctx))
-    checks = {
-        "health": Probe(method="GET", endpoint="health", headers={}),
-        "valid Exact event": exact_probe(envelope(content, exact_sign(content, target.exact_secret))),
-        "valid BILL event": bill_probe(bill_body, bill_sign(bill_body, target.bill_key)),
-    }
-    outcome = {}
+    checks = {"health": Probe(method="GET", endpoint="health", headers={}), **valid_deliveries(target)}
+    outcomes = {}
     for name, probe in checks.items():
         sender = Sender(addresses, budget=1)
-        status, text = send(target, sender, probe)
+        outcomes[name] = outcome(target, sender, probe, '"status":"ok"' if name == "health" else
+                                 '"status":"accepted"')
         sender.close()
-        wanted = '"status":"ok"' if name == "health" else '"status":"accepted"'
-        outcome[name] = "yes" if status == 200 and wanted in text else f"NO ({status} {text[:80]})"
-    return outcome
+    return outcomes
 
 
 @contextlib.contextmanager
@@ -937,8 +956,12 @@ def run(target: Target, args: argparse.Namespace, origin: str) -> int:
         print(f"  !! {result.category}: {result.status} {result.detail}")
     print(f"accepted (2xx): {len(accepted)}; events stored by the fuzz: {after_fuzz - before}; "
           f"5xx: {len(server_errors)}")
-    flood = flood_from_one_sender(target, args.flood, addresses)
+    flood, flooded = flood_from_one_sender(target, args.flood, addresses)
     print(f"{args.flood} bad requests from one address: {describe(flood)}")
+    after_flood = signed_after_flood(target, flooded)
+    signed_in = all(v == "yes" for v in after_flood.values())
+    print("signed deliveries from that address afterwards accepted: " + ("yes" if signed_in else "NO") + " ("
+          + "; ".join(f"{name}: {v}" for name, v in after_flood.items()) + ")")
     with stalled_senders(target, addresses, args.stalled, args.stall_seconds) as closed:
         print(f"{args.stalled} senders stalled mid-headers or mid-body: the receiver closed {closed} of them within"
               f" {args.stall_seconds:.0f} s")
@@ -947,7 +970,7 @@ def run(target: Target, args: argparse.Namespace, origin: str) -> int:
     print("still answering: " + ("yes" if answering else "NO") + " ("
           + "; ".join(f"{name}: {v}" for name, v in outcome.items()) + ")")
     after = inbox_count(target)
-    print(f"inbox count: {before} before, {after_fuzz} after the fuzz, {after} at the end (2 valid events sent)")
+    print(f"inbox count: {before} before, {after_fuzz} after the fuzz, {after} at the end (4 valid events sent)")
     warnings, unhandled, kinds = log_figures(target)
     if target.log_path is not None:
         print(f"receiver log: {warnings} refusal warnings, {unhandled} unhandled exceptions")
@@ -957,7 +980,8 @@ def run(target: Target, args: argparse.Namespace, origin: str) -> int:
         (bool(accepted) or after_fuzz != before, "an adversarial request was accepted"),
         (bool(server_errors) or any(is_server_error(s) for s in flood), "a request got a 5xx"),
         (bool(hangs), "a request hung"),
-        (not answering or after - before != 2, "the receiver stopped answering or storing valid events"),
+        (not signed_in, "a signed delivery was refused after a forged burst from its address"),
+        (not answering or after - before != 4, "the receiver stopped answering or storing valid events"),
     ] if failed]
     # Reported, not failed on: no client saw these, and both come from how uvicorn serves the app.
     warnings_ = [text for failed, text in [

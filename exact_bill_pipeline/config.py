@@ -9,6 +9,7 @@ import dagster as dg
 
 from exact_bill_pipeline.clients.bill.resource import BillClient
 from exact_bill_pipeline.clients.exact_online.resource import ExactOnlineClient
+from exact_bill_pipeline.redaction import REDACTOR
 from exact_bill_pipeline.sandbox.settings import BillSandboxSettings, ExactSandboxSettings
 
 SANDBOX_EXACT_URL = "http://127.0.0.1:8701"
@@ -52,6 +53,11 @@ BILL_SETTINGS: dict[str, Setting] = {
 
 def value(setting: Setting) -> str:
     return os.environ.get(setting.env) or setting.default
+
+
+# The secrets in this process's environment are masked in its logs whether or not it reads them.
+REDACTOR.register(*(value(s) for s in (*EXACT_SETTINGS.values(), EXACT_WEBHOOK_SECRET, *BILL_SETTINGS.values())
+                    if s.secret))
 
 
 def _resource_value(setting: Setting) -> str | dg.EnvVar:

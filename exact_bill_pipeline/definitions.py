@@ -11,6 +11,7 @@ from exact_bill_pipeline.clients.exact_online.resource import ExactOnlineClient
 from exact_bill_pipeline.config import bill_client, exact_client
 from exact_bill_pipeline.defs import automation, checks, dead_runs, jobs, payables, reference
 from exact_bill_pipeline.defs.resources import AccountingSettings, StateDatabase, accounting_settings_from_env
+from exact_bill_pipeline.redaction import install_log_redaction
 from exact_bill_pipeline.state.db import STATE_URL_ENV
 
 ASSETS = [reference.exact_gl_accounts, reference.exact_cost_centers, reference.account_mapping,
@@ -43,4 +44,6 @@ def build_definitions(*, exact: ExactOnlineClient | None = None, bill: BillClien
     )
 
 
+# Every Dagster process (code server, run worker, `dagster dev`) imports this module before it logs a secret.
+install_log_redaction()
 defs = build_definitions()

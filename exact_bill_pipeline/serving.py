@@ -37,8 +37,9 @@ class BackgroundServers:
     """Some ASGI apps, each on its own port, on one event loop in a daemon thread."""
 
     def __init__(self, apps: Sequence[ASGIApp], host: str = "127.0.0.1", ports: Sequence[int] | None = None,
-                 name: str = "servers") -> None:
+                 name: str = "servers", *, date_header: bool = True) -> None:
         self.apps = list(apps)
+        self.date_header = date_header  # False for apps that send their own Date (the sandboxes, by their clock)
         self.host = host
         self.ports = list(ports or [0] * len(self.apps))
         self.name = name
@@ -50,7 +51,7 @@ class BackgroundServers:
         """Starts every app and returns their base URLs, in order."""
         sockets = [bound_socket(self.host, port) for port in self.ports]
         self._servers = [uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False,
-                                                       timeout_keep_alive=30,
+                                                       timeout_keep_alive=30, date_header=self.date_header,
                                                        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS))
                          for app in self.apps]
         started = threading.Event()

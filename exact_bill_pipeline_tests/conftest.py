@@ -171,3 +171,9 @@ def state_url(request: pytest.FixtureRequest, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'state.sqlite'}"
     return request.getfixturevalue("fresh_postgres_url")
+
+
+@pytest.fixture(autouse=True)
+def exact_bill_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing a test runs writes to the user's ~/.exact_bill (the token fallback file lives there)."""
+    monkeypatch.setenv("EXACT_BILL_HOME", str(tmp_path_factory.mktemp("exact-bill-home")))

@@ -17,6 +17,7 @@ from exact_bill_pipeline.cli.mapping import mapping
 from exact_bill_pipeline.cli.sandbox import sandbox
 from exact_bill_pipeline.cli.state import state
 from exact_bill_pipeline.cli.webhooks import webhooks
+from exact_bill_pipeline.redaction import install_log_redaction
 from exact_bill_pipeline.services.exactly_once import PostingStopped
 from exact_bill_pipeline.state.claims import ClaimLost
 from exact_bill_pipeline.state.db import StateStoreError
@@ -47,6 +48,7 @@ class FriendlyGroup(click.Group):
 @click.group(cls=FriendlyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Keep Exact Online (general ledger) and BILL (accounts payable) in sync."""
+    install_log_redaction()
 
 
 for command in (demo, sandbox, auth, backfill, failures, ledger, mapping, webhooks, keys, state):

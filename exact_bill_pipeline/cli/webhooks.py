@@ -8,6 +8,7 @@ import uvicorn
 from exact_bill_pipeline.cli.context import Operator
 from exact_bill_pipeline.config import EXACT_SETTINGS, EXACT_WEBHOOK_SECRET, value
 from exact_bill_pipeline.receiver.app import ReceiverSettings, create_receiver_app
+from exact_bill_pipeline.redaction import install_log_redaction
 from exact_bill_pipeline.services import subscriptions
 from exact_bill_pipeline.state.inbox import Inbox
 from exact_bill_pipeline.state.vault import Vault
@@ -26,7 +27,10 @@ def webhooks() -> None:
 @click.option("--port", default=8710, show_default=True, type=int)
 @PREFIX
 @click.option("--max-body-bytes", default=256 * 1024, show_default=True, type=int)
-def serve(host: str, port: int, prefix: str, max_body_bytes: int) -> None:
+@click.option("--forwarded-allow-ips", default=None, metavar="ADDRESSES",
+              help="Reverse proxies whose X-Forwarded-For names the real sender (comma-separated addresses or "
+                   "networks, or * for any). Default: $FORWARDED_ALLOW_IPS, else 127.0.0.1 and ::1.")
+def serve(host: str, port: int, prefix: str, max_body_bytes: int, forwarded_allow_ips: str | None) -> None:
     """Run the receiver: POST {prefix}/exact, POST {prefix}/bill, GET {prefix}/health.
 
     Put it behind HTTPS (both services deliver only to https URLs). It verifies every signature, stores the
@@ -36,8 +40,15 @@ def serve(host: str, port: int, prefix: str, max_body_bytes: int) -> None:
     click.echo(f"Receiver on http://{host}:{port}{prefix}/exact and {prefix}/bill (health: {prefix}/health)")
     # h11 caps header sizes (16 KB) and, on plain asyncio, answers to pipelined requests of a sender that
     # hung up are dropped quietly; httptools with uvloop logs a traceback for each (seen by fuzzing).
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, http="h11", loop="asyncio",
-                timeout_keep_alive=15)
+    # Sender limits count per client address: behind a proxy that must be the address the proxy forwards.
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, http="h11",
+                            loop="asyncio", timeout_keep_alive=15, proxy_headers=True,
+                            forwarded_allow_ips=forwarded_allow_ips)
+    install_log_redaction()  # again: uvicorn's Config has just made its own log handlers
+    server = uvicorn.Server(config)
+    server.run()
+    if not server.started:
+        raise click.ClickException(f"the receiver could not start on {host}:{port} (the reason is logged above)")
 
 
 def build_app(prefix: str, max_body_bytes: int = 256 * 1024):  # noqa: ANN201 - a Starlette app

@@ -17,12 +17,14 @@ from exact_bill_pipeline.defs.jobs import (
     replay_failures,
     vendor_sync,
 )
+from exact_bill_pipeline.defs.partitions import daily_partitions
 from exact_bill_pipeline.defs.payables import exact_suppliers
 from exact_bill_pipeline.defs.reference import account_mapping
 from exact_bill_pipeline.defs.resources import StateDatabase
-from exact_bill_pipeline.domain.events import Event, runs_for
-from exact_bill_pipeline.domain.postings import partition_of
+from exact_bill_pipeline.domain.events import Event, Unplaced, plan_runs
 from exact_bill_pipeline.services import replay
+from exact_bill_pipeline.services.outside import OUTSIDE_PARTITIONS, queue_unplaced
+from exact_bill_pipeline.state.db import StateStore
 from exact_bill_pipeline.state.inbox import Inbox
 
 REFERENCE_CRON = os.environ.get("EXACT_BILL_REFERENCE_CRON") or "0 * * * 1-5"
@@ -43,6 +45,17 @@ def payables_schedule(context: dg.ScheduleEvaluationContext) -> list[dg.RunReque
     moment = context.scheduled_execution_time or datetime.now(tz=UTC)
     days = [(moment - timedelta(days=1)).date().isoformat(), moment.date().isoformat()]
     return [dg.RunRequest(partition_key=day, run_key=f"payables:{moment.isoformat()}:{day}") for day in days]
+
+
+def _set_aside(context: dg.SensorEvaluationContext, store: StateStore, unplaced: list[Unplaced], actor: str) -> None:
+    """Records a day no partition covers go to the failure queue: asking for its run would fail the whole tick."""
+    if not unplaced:
+        return
+    queue_unplaced(store, unplaced, first_day=daily_partitions.start.date().isoformat(),
+                   actor=actor)
+    context.log.warning(f"{len(unplaced)} record(s) created on days the partitions do not cover were put in the "
+                        f"failure queue ({OUTSIDE_PARTITIONS}): "
+                        f"{', '.join(sorted({f'{u.kind} {u.source_id} ({u.day})' for u in unplaced})[:10])}")
 
 
 def _latest_storage_id(instance: dg.DagsterInstance, keys: list[dg.AssetKey]) -> int:
@@ -72,7 +85,8 @@ def replay_on_mapping_change(context: dg.SensorEvaluationContext, state: StateDa
            jobs=[payables_sync, reference_sync],
            description="The safety net when webhooks are off or missed: follows BILL's updatedTime and Exact's "
                        "sync Timestamp (cursor in the sensor), and runs what changed.")
-def polling_sweep(context: dg.SensorEvaluationContext, bill: BillClient, exact: ExactOnlineClient) -> dg.SensorResult:
+def polling_sweep(context: dg.SensorEvaluationContext, bill: BillClient, exact: ExactOnlineClient,
+                  state: StateDatabase) -> dg.SensorResult:
     cursor = json.loads(context.cursor) if context.cursor else {}
     if "bill" not in cursor:
         # The first sweep only sets the cursor: history is loaded by a backfill, not by the poll.
@@ -82,7 +96,11 @@ def polling_sweep(context: dg.SensorEvaluationContext, bill: BillClient, exact: 
     api = bill.api()
     changed = [b.raw for b in api.bills(updated_since=since)]
     paid = [p.model_dump(mode="json", by_alias=True) for p in api.payments(updated_since=since)]
-    days = sorted({partition_of(item) for item in changed + paid})
+    polled = [Event("bill", f"{kind}.updated", {kind: item})
+              for kind, items in (("bill", changed), ("payment", paid)) for item in items]
+    specs, unplaced = plan_runs(polled, daily_partitions.has_partition_key)
+    _set_aside(context, state.store(), unplaced, actor="sensor:polling_sweep")
+    days = sorted({spec.partition for spec in specs if spec.partition})
     newest = max([datetime.fromisoformat(item["updatedTime"]) for item in changed + paid if item.get("updatedTime")],
                  default=since)
     requests = [dg.RunRequest(job_name=payables_sync.name, partition_key=day,
@@ -106,10 +124,13 @@ def inbox_sensor(context: dg.SensorEvaluationContext, state: StateDatabase) -> d
     if not events:
         return dg.SensorResult(skip_reason="no new events", cursor=str(cursor))
     last = events[-1].id
-    specs = runs_for(Event(e.source, e.event_type, e.payload) for e in events)
+    specs, unplaced = plan_runs((Event(e.source, e.event_type, e.payload) for e in events),
+                                daily_partitions.has_partition_key)
+    _set_aside(context, state.store(), unplaced, actor="sensor:inbox_sensor")
     requests = [dg.RunRequest(job_name=spec.job, partition_key=spec.partition,
                               run_key=f"inbox:{spec.job}:{spec.partition or 'all'}:{last}",
                               tags={"inbox_events": f"{events[0].id}-{last}"})
                 for spec in specs]
-    return dg.SensorResult(run_requests=requests, cursor=str(last),
-                           skip_reason=None if requests else f"{len(events)} event(s) asked for nothing")
+    asked = f"{len(events)} event(s) asked for nothing" + (
+        f"; {len(unplaced)} outside the partitions are in the failure queue" if unplaced else "")
+    return dg.SensorResult(run_requests=requests, cursor=str(last), skip_reason=None if requests else asked)

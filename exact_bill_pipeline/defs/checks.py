@@ -35,7 +35,7 @@ def _queue_check(state: StateDatabase, kind: str, *, changed: bool) -> tuple[lis
 
 
 @dg.asset_check(asset=exact_purchase_entries, description="Bills that could not be posted and wait in the "
-                "failure queue (no mapping, no supplier, refused by Exact).")
+                "failure queue (no mapping, no supplier, refused by Exact, created before the partitions start).")
 def unmatched_bills(state: StateDatabase) -> dg.AssetCheckResult:
     ids, rows, _items = _queue_check(state, "bill", changed=False)
     return dg.AssetCheckResult(passed=not ids, severity=dg.AssetCheckSeverity.WARN, metadata={
@@ -76,7 +76,7 @@ def no_duplicate_postings(state: StateDatabase) -> dg.AssetCheckResult:
 
 
 @dg.asset_check(asset=exact_payment_entries, description="Payments waiting in the failure queue (their bills are "
-                "not posted yet, or Exact refused them).")
+                "not posted yet, Exact refused them, or they were created before the partitions start).")
 def payments_waiting(state: StateDatabase) -> dg.AssetCheckResult:
     ids, rows, _items = _queue_check(state, "payment", changed=False)
     return dg.AssetCheckResult(passed=not ids, severity=dg.AssetCheckSeverity.WARN, metadata={

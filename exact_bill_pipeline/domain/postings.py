@@ -13,7 +13,7 @@ from typing import Any, Literal
 ReasonCode = Literal[
     "unmapped_gl_account", "unmapped_cost_center", "cost_center_required", "gl_account_blocked",
     "vendor_unmatched", "vendor_ambiguous", "vendor_blocked", "exact_rejected", "changed_after_posting",
-    "bill_not_posted", "invalid_bill",
+    "bill_not_posted", "invalid_bill", "outside_partitions",
 ]
 CENT = Decimal("0.01")
 

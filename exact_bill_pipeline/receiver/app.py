@@ -6,7 +6,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from starlette.applications import Starlette
@@ -23,6 +23,7 @@ from exact_bill_pipeline.receiver.signatures import (
     verify_bill,
     verify_exact,
 )
+from exact_bill_pipeline.redaction import REDACTOR
 from exact_bill_pipeline.state.inbox import Inbox
 from exact_bill_pipeline.state.webhook_keys import WebhookKeys
 
@@ -47,6 +48,9 @@ class ReceiverSettings:
     max_body_bytes: int = 256 * 1024
     body_seconds: float = 10.0  # a sender that stops halfway must not hold a connection open for ever
 
+    def __post_init__(self) -> None:
+        REDACTOR.register(self.exact_webhook_secret)
+
 
 def create_receiver_app(settings: ReceiverSettings, inbox: Inbox, keys: WebhookKeys,
                         limits: SenderLimits | None = None) -> Starlette:
@@ -66,7 +70,10 @@ def create_receiver_app(settings: ReceiverSettings, inbox: Inbox, keys: WebhookK
                                           event.key, event.content)
             return JSONResponse({"status": "accepted" if new else "duplicate"})
 
-        return await _guarded(request, "exact", handle)
+        async def signed(raw: bytes) -> bool:
+            return _signed_by_exact(raw, settings.exact_webhook_secret)
+
+        return await _guarded(request, "exact", signed, handle)
 
     async def bill(request: Request) -> Response:
         async def handle(raw: bytes) -> Response:
@@ -84,17 +91,30 @@ def create_receiver_app(settings: ReceiverSettings, inbox: Inbox, keys: WebhookK
                                           event.payload)
             return JSONResponse({"status": "accepted" if new else "duplicate"})
 
-        return await _guarded(request, "bill", handle)
+        async def signed(raw: bytes) -> bool:
+            return _signed_by_bill(raw, request.headers.get("x-bill-sha-signature"),
+                                   await run_in_threadpool(bill_keys))
 
-    async def _guarded(request: Request, source: str, handle: Callable) -> Response:
+        return await _guarded(request, "bill", signed, handle)
+
+    async def _guarded(request: Request, source: str, signed: Callable[[bytes], Awaitable[bool]],
+                       handle: Callable[[bytes], Awaitable[Response]]) -> Response:
+        """Sender limits keep forgers out, but never a delivery that is signed: the signature is checked first.
+
+        A forger shares its address with real senders behind a proxy or on the sender's own network; refusing
+        them all would let twenty forged requests stop real deliveries (BILL disables a subscription whose
+        retries run out).
+        """
         sender = request.client.host if request.client else "unknown"
-        if not limits.admit(sender):
-            log.warning("refused %s delivery from %s: too many requests or refusals", source, sender)
-            return JSONResponse({"error": "too many requests"}, status_code=429)
+        admitted = limits.admit(sender)
         try:
             raw = await _read_body(request, settings.max_body_bytes, settings.body_seconds)
+            if not admitted and not await signed(raw):
+                return _too_many(source, sender)
             return await handle(raw)
         except Refused as refused:
+            if not admitted:
+                return _too_many(source, sender)
             limits.refused(sender)
             log.warning("refused %s delivery from %s: %s (%s bytes)", source, sender, refused.reason,
                         request.headers.get("content-length", "?"))
@@ -110,6 +130,29 @@ def create_receiver_app(settings: ReceiverSettings, inbox: Inbox, keys: WebhookK
     ])
     app.router.redirect_slashes = False  # a path is right or it is not: no redirects to guess from
     return app
+
+
+def _too_many(source: str, sender: str) -> Response:
+    log.warning("refused %s delivery from %s: too many requests or refusals", source, sender)
+    return JSONResponse({"error": "too many requests"}, status_code=429)
+
+
+def _signed_by_exact(raw: bytes, secret: str) -> bool:
+    try:
+        verify_exact(raw, secret)
+    except SignatureInvalid:
+        return False
+    except PayloadInvalid:
+        return True  # signed with our secret; the handler refuses the payload itself
+    return True
+
+
+def _signed_by_bill(raw: bytes, header: str | None, keys: list[str]) -> bool:
+    try:
+        verify_bill(raw, header, keys)
+    except SignatureInvalid:
+        return False
+    return True
 
 
 def _exact_event(raw: bytes, secret: str):

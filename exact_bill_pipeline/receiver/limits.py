@@ -9,7 +9,10 @@ from collections.abc import Callable
 
 
 class SenderLimits:
-    """Per sender: too many refused deliveries in a window block it; too many requests a second slow it."""
+    """Per sender: too many refused deliveries in a window block it; too many requests a second slow it.
+
+    The receiver applies them only to deliveries that are not correctly signed (see app._guarded).
+    """
 
     def __init__(self, *, max_refusals: int = 20, window_seconds: float = 60.0, block_seconds: float = 300.0,
                  max_per_second: int = 50, clock: Callable[[], float] = time.monotonic) -> None:

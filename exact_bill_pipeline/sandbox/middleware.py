@@ -1,13 +1,15 @@
-"""ASGI middleware shared by both sandboxes: counting calls, firing fault switches, adding latency."""
+"""ASGI middleware shared by both sandboxes: the Date header, counting calls, firing fault switches, latency."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, MutableMapping
+from email.utils import formatdate
 from typing import Any
 
 from starlette.responses import Response
 
+from exact_bill_pipeline.sandbox.clock import SandboxClock
 from exact_bill_pipeline.sandbox.counters import Counters
 from exact_bill_pipeline.sandbox.faults import FaultBook, FaultRule
 
@@ -26,6 +28,32 @@ class DroppedResponse(Exception):
 
 def is_control_path(path: str) -> bool:
     return path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/")
+
+
+class ClockDateMiddleware:
+    """The Date header of every answer, by the sandbox clock (uvicorn's own, by the machine's, is switched off).
+
+    Every origin server with a clock sends Date (RFC 9110 section 6.6.1), Exact's included; clients read the
+    server's time from it, so it must move when the sandbox clock moves. One-second resolution, as on the wire.
+    """
+
+    def __init__(self, app: ASGIApp, *, clock: SandboxClock) -> None:
+        self.app = app
+        self.clock = clock
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def dated_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"date"]
+                date = formatdate(int(self.clock.now()), usegmt=True).encode("latin-1")
+                message = {**message, "headers": [*headers, (b"date", date)]}
+            await send(message)
+
+        await self.app(scope, receive, dated_send)
 
 
 class SandboxMiddleware:

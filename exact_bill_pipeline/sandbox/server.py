@@ -58,7 +58,7 @@ class SandboxServers:
             create_exact_app(self.settings, self.clock, firm),
             create_bill_app(self.settings, self.clock, firm),
         ]
-        self._servers = BackgroundServers(self._apps, self.host, self.ports, name="sandboxes")
+        self._servers = BackgroundServers(self._apps, self.host, self.ports, name="sandboxes", date_header=False)
         exact_url, bill_url = self._servers.start()
         self.running = RunningSandboxes(exact_url=exact_url, bill_url=bill_url, settings=self.settings,
                                         clock=self.clock, exact_app=self._apps[0], bill_app=self._apps[1])

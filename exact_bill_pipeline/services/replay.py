@@ -10,12 +10,14 @@ from exact_bill_pipeline.domain.payments import PaymentSettings
 from exact_bill_pipeline.domain.postings import PostingSettings
 from exact_bill_pipeline.services import bills, payments
 from exact_bill_pipeline.services.exactly_once import DoubtPolicy
+from exact_bill_pipeline.services.outside import OUTSIDE_PARTITIONS
 from exact_bill_pipeline.state.claims import Claimant, claimed
 from exact_bill_pipeline.state.db import StateStore
 from exact_bill_pipeline.state.failures import FailureItem, FailureQueue
 
-# A changed-after-posting item is a person's job in Exact; replaying it would change nothing.
-NOT_REPLAYABLE = frozenset({"changed_after_posting"})
+# A changed-after-posting item is a person's job in Exact, and one outside the partitions waits for a backfill
+# of its day: replaying either would change nothing.
+NOT_REPLAYABLE = frozenset({"changed_after_posting", OUTSIDE_PARTITIONS})
 
 
 @dataclass

@@ -14,6 +14,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from exact_bill_pipeline.redaction import REDACTOR
 from exact_bill_pipeline.state.schema import VERSION_TABLE
 
 STATE_URL_ENV = "EXACT_BILL_STATE_URL"
@@ -71,6 +72,7 @@ class StateStore:
             url_obj = sa.make_url(self.url)
         except sa.exc.ArgumentError as exc:
             raise StateStoreError(f"{STATE_URL_ENV} is not a database URL: {exc}") from exc
+        REDACTOR.register(url_obj.password)
         self.dialect = url_obj.get_backend_name()
         if self.dialect == "sqlite":
             self.engine = sa.create_engine(url_obj, connect_args={"timeout": 30})

@@ -237,3 +237,13 @@ webhook_inbox = sa.Table(
     sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
     sa.UniqueConstraint("source", "event_id", name="uq_webhook_inbox_event"),
 )
+
+# Short leases, timed by the database's own clock (processes on different machines disagree about time): the
+# Exact token refresh is single-flight across processes without a transaction open while it waits on Exact.
+leases = sa.Table(
+    "leases",
+    metadata,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("holder", sa.String(200), nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),  # seconds since the epoch, by the database's clock
+)

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
+from exact_bill_pipeline.redaction import REDACTOR
 from exact_bill_pipeline.state.db import StateStore
 from exact_bill_pipeline.state.schema import credentials
 
 VAULT_KEY_ENV = "EXACT_BILL_VAULT_KEY"
+# Everything the vault holds is secret except the URL a webhook key was registered for.
+NOT_SECRET = frozenset({"url"})
 
 
 class VaultError(RuntimeError):
@@ -45,6 +49,7 @@ def load_keys(value: str | None) -> MultiFernet:
             f"Create a key with `exact-bill keys generate` and export it as {VAULT_KEY_ENV}."
         )
     fernets = []
+    REDACTOR.register(*(k.strip() for k in value.split(",")))
     for position, key in enumerate(k.strip() for k in value.split(",")):
         try:
             fernets.append(Fernet(key))
@@ -64,17 +69,21 @@ class Vault:
         self._fernet = load_keys(keys if keys is not None else os.environ.get(VAULT_KEY_ENV))
 
     def encrypt(self, secret: dict[str, Any]) -> str:
+        REDACTOR.register(*_secret_values(secret))
         return self._fernet.encrypt(json.dumps(secret, separators=(",", ":")).encode()).decode("ascii")
 
     def decrypt(self, name: str, ciphertext: str) -> dict[str, Any]:
+        """The secret; each value in it is registered for masking, as this process may now log it by mistake."""
         try:
-            return json.loads(self._fernet.decrypt(ciphertext.encode("ascii")))
+            secret = json.loads(self._fernet.decrypt(ciphertext.encode("ascii")))
         except InvalidToken:
             raise VaultCannotDecrypt(
                 f"the stored credential {name!r} was encrypted with a key that is not in {VAULT_KEY_ENV}. "
                 f"Set the key it was written with (during a rotation: 'new-key,old-key'), or store the "
                 f"credential again (for Exact: `exact-bill auth exact`)."
             ) from None
+        REDACTOR.register(*_secret_values(secret))
+        return secret
 
     def get(self, name: str, conn: sa.Connection | None = None, *, lock: bool = False) -> dict[str, Any] | None:
         """The secret, or None. With ``lock`` inside ``store.exclusive()``, the row stays locked until commit."""
@@ -135,3 +144,17 @@ class Vault:
         ).rowcount
         if not updated:
             conn.execute(sa.insert(credentials).values(name=name, ciphertext=ciphertext, version=1, updated_at=now))
+
+
+def _secret_values(value: Any, key: str = "") -> Iterator[str]:
+    """Every string in a stored secret (tokens, session IDs, keys), however deeply nested."""
+    if key in NOT_SECRET:
+        return
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for inner_key, inner in value.items():
+            yield from _secret_values(inner, str(inner_key))
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _secret_values(inner, key)

@@ -1,1 +1,1 @@
-"""One HTTP layer for both systems: timeouts, retries, rate-limit handling, redaction and the call budget."""
+"""One HTTP layer for both systems: timeouts, retries, rate-limit handling and the call budget."""

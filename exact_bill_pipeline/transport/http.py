@@ -16,8 +16,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NewConnectionError
 
+from exact_bill_pipeline.redaction import REDACTOR, Redactor, install_log_redaction
 from exact_bill_pipeline.transport.errors import ApiError, TransientApiError, UncertainOutcome
-from exact_bill_pipeline.transport.redaction import REDACTOR, Redactor, install_log_redaction
 
 log = logging.getLogger(__name__)
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
@@ -137,11 +137,13 @@ class HttpTransport:
         idempotent: bool | None = None,
         before_attempt: Callable[[], None] | None = None,
         after_response: Callable[[requests.Response], None] | None = None,
+        timeout: tuple[float, float] | None = None,
     ) -> requests.Response:
         """Sends the request, retrying what is safe to retry; raises an ApiError subclass on failure.
 
         A non-idempotent request (POST) is resent only when the service certainly did not process it;
-        any other doubt raises UncertainOutcome so that the caller looks the record up first.
+        any other doubt raises UncertainOutcome so that the caller looks the record up first. ``timeout``
+        (connect, read) replaces the transport's for this request.
         """
         method = method.upper()
         idempotent = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
@@ -152,7 +154,7 @@ class HttpTransport:
                 before_attempt()
             try:
                 response = self.session.request(
-                    method, url, headers=headers, params=params, json=json, data=data, timeout=self.timeout
+                    method, url, headers=headers, params=params, json=json, data=data, timeout=timeout or self.timeout
                 )
             except requests.RequestException as exc:
                 never_sent = _never_sent(exc)

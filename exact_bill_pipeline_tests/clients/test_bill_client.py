@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -12,9 +13,10 @@ import requests
 
 from exact_bill_pipeline.sandbox.settings import BillSandboxSettings, SandboxSettings
 from exact_bill_pipeline.state.db import StateStore
+from exact_bill_pipeline.state.inbox import Inbox
 from exact_bill_pipeline.state.vault import Vault, generate_key
 from exact_bill_pipeline.transport.errors import AuthenticationFailed, BudgetExhausted, ValidationFailed
-from exact_bill_pipeline_tests.clients.client_helpers import bill_api, counters
+from exact_bill_pipeline_tests.clients.client_helpers import add_fault, bill_api, counters, sandbox_get
 
 LOGIN = "POST /connect/v3/login"
 
@@ -185,3 +187,22 @@ def test_no_bill_secret_reaches_logs_or_errors(sandboxes, state_url, key, caplog
     for secret in (bill.password, bill.dev_key, session):
         assert secret not in caplog.text
         assert secret not in repr(api.sessions.login_settings)
+
+
+def test_other_writers_never_wait_while_a_login_waits_on_bill(sandboxes, state_url, key):
+    api = bill_api(sandboxes, state_url, key)
+    add_fault(sandboxes, "bill", kind="delay", path="/connect/v3/login", seconds=2.0)
+    thread = threading.Thread(target=api.vendors)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while sandbox_get(sandboxes, "bill", "faults")["faults"]:  # until the login is on its way
+        assert time.monotonic() < deadline, "the login never reached BILL"
+        time.sleep(0.02)
+
+    started = time.monotonic()
+    Inbox(StateStore(state_url)).add("bill", "event-1", "bill.updated", "00n1", {})  # the receiver's write
+    waited = time.monotonic() - started
+    thread.join(timeout=30)
+
+    assert waited < 1.0  # not the 2 s the login takes (nor SQLite's 30 s busy timeout)
+    assert logins(sandboxes) == 1

@@ -43,7 +43,7 @@ def test_onboarding_from_the_command_line_stores_the_tokens_encrypted_and_offers
     assert f"Exact's current division is {exact.division}" in result.output
     assert f"set EXACT_DIVISION={exact.division}" in result.output  # offered, never used silently
     stored = Vault(StateStore(state_url), key).get(f"exact:tokens:{exact.client_id}")
-    assert set(stored) == {"access_token", "refresh_token", "issued_at", "expires_at"}
+    assert set(stored) == {"access_token", "refresh_token", "issued_at", "expires_at", "refresh_after"}
     assert stored["access_token"] not in result.output
     assert token_stats(sandboxes)["code_exchanges"] == 1
 

@@ -38,3 +38,10 @@ def call_exact_until(config: dict[str, Any], key: str, offset: Synchronized, end
                 ready.value += 1
         time.sleep(0.01)
     results.put({"calls": calls, "errors": errors, "refreshes": api.auth.refreshes})
+
+
+def refresh_once(config: dict[str, Any], key: str, offset: float) -> None:
+    """Calls Exact once on the sandbox clock (its offset when this process started): the refresh is due."""
+    api = ExactOnlineClient(**config).build_api(store=StateStore(config["state_url"]), vault_key=key,
+                                                clock=lambda: time.time() + offset)
+    api.me()

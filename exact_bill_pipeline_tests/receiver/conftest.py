@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -39,15 +40,23 @@ class Receiver:
                              timeout=10)
 
 
-@pytest.fixture
-def receiver(state_url) -> Iterator[Receiver]:
+@contextlib.contextmanager
+def running_receiver(state_url: str, limits: SenderLimits) -> Iterator[Receiver]:
+    """The receiver app on a free port, over that state database, with one registered BILL key."""
     store = StateStore(state_url)
     keys = WebhookKeys(Vault(store, generate_key()))
     keys.add("sub-1", BILL_KEY, url="http://127.0.0.1/webhooks/bill")
-    inbox, limits = Inbox(store), SenderLimits(max_refusals=1000, max_per_second=1000)
+    inbox = Inbox(store)
     app = create_receiver_app(ReceiverSettings(SECRET, 123456), inbox, keys, limits)
     with BackgroundServers([app], name="receiver") as (url,):
         yield Receiver(url, inbox, keys, limits)
+
+
+@pytest.fixture
+def receiver(state_url) -> Iterator[Receiver]:
+    """A receiver whose sender limits are out of the way."""
+    with running_receiver(state_url, SenderLimits(max_refusals=1000, max_per_second=1000)) as running:
+        yield running
 
 
 def exact_content(key: str | None = None, action: str = "Update", topic: str = "GLAccounts") -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qs, urlsplit
 
 import requests
@@ -221,3 +222,14 @@ def test_a_shorter_configured_too_early_window_is_honoured(make_sandboxes):
     assert exchange(run, consent_code(run)).json()["expires_in"] == "30"
     advance(run, 11)
     assert refresh(run, client.refresh_token).status_code == 200
+
+
+def test_every_answer_carries_one_date_header_on_the_sandbox_clock(sandboxes):
+    advance(sandboxes, 3 * DAY + 17)
+    answers = [token_call(sandboxes, grant_type="refresh_token", refresh_token="nope"),
+               requests.head(f"{sandboxes.exact_url}/", timeout=10),
+               requests.get(f"{sandboxes.exact_url}/api/v1/current/Me", timeout=10)]
+    for response in answers:
+        dated = parsedate_to_datetime(response.headers["Date"]).timestamp()
+        assert abs(dated - sandboxes.clock.now()) < 2, response.request.url
+        assert response.raw.headers.getlist("Date") == [response.headers["Date"]]

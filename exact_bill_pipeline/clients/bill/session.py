@@ -10,11 +10,17 @@ from datetime import UTC, datetime, timedelta
 import requests
 import sqlalchemy as sa
 
+from exact_bill_pipeline.redaction import REDACTOR
+from exact_bill_pipeline.state.leases import Leases, new_holder
 from exact_bill_pipeline.state.schema import call_budget
 from exact_bill_pipeline.state.vault import Vault
-from exact_bill_pipeline.transport.errors import AuthenticationFailed, BudgetExhausted, format_moment
+from exact_bill_pipeline.transport.errors import (
+    AuthenticationFailed,
+    BudgetExhausted,
+    TransientApiError,
+    format_moment,
+)
 from exact_bill_pipeline.transport.http import Assessment, HttpTransport
-from exact_bill_pipeline.transport.redaction import REDACTOR
 
 SYSTEM = "BILL"
 # BILL ends a session after 35 minutes without a call (api-reference bill.md §2.3); log in again a
@@ -22,6 +28,10 @@ SYSTEM = "BILL"
 IDLE_SECONDS = 35 * 60
 IDLE_MARGIN_SECONDS = 60
 TOUCH_EVERY_SECONDS = 30
+# One process logs in at a time, so that a burst of processes spends one of the 200 logins an hour, not one
+# each. A lease, not a transaction, while BILL answers: a login that outlives it costs a second login, no more.
+LOGIN_LEASE_SECONDS = 30.0
+WAIT_STEP_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
@@ -90,11 +100,15 @@ class BillSessions:
     """The session of one BILL user and organization, shared by every process through the vault."""
 
     def __init__(self, login: BillLogin, vault: Vault, transport: HttpTransport, *,
-                 logins_per_hour: int = 200, clock: Callable[[], float] = time.time) -> None:
+                 logins_per_hour: int = 200, clock: Callable[[], float] = time.time,
+                 pause: Callable[[float], None] = time.sleep) -> None:
         self.login_settings = login
         self.vault = vault
         self.transport = transport
         self.clock = clock
+        self.pause = pause  # real time: the lease lapses by the database's clock
+        self.leases = Leases(vault.store)
+        self.holder = new_holder()
         self.name = f"bill:session:{login.organization_id}:{login.username}"
         self.limiter = LoginLimiter(f"bill-logins:{login.organization_id}", logins_per_hour, clock)
         self.logins = 0  # logins this process made, for tests and metadata
@@ -144,24 +158,42 @@ class BillSessions:
         self.vault.delete(self.name)
 
     def _login(self, *, stale: str | None) -> str:
+        """Logs in under the lease; a process that waited uses the session the other one stored."""
+        deadline = time.monotonic() + 2 * LOGIN_LEASE_SECONDS
+        while not self.leases.take(self.name, self.holder, LOGIN_LEASE_SECONDS):
+            if (session := self._fresh_stored(stale)) is not None:
+                return session
+            if time.monotonic() > deadline:
+                raise TransientApiError(f"another process has been logging in to {SYSTEM} for over "
+                                        f"{2 * LOGIN_LEASE_SECONDS:.0f} s; try again shortly", system=SYSTEM)
+            self.pause(WAIT_STEP_SECONDS)
+        try:
+            return self._fresh_stored(stale) or self._new_session()
+        finally:
+            self.leases.release(self.name, self.holder)
+
+    def _fresh_stored(self, stale: str | None) -> str | None:
+        stored = self.vault.get(self.name)
+        if stored and stored["sessionId"] != stale and self._alive(stored["last_used"]):
+            self._in_use = (stored["sessionId"], stored["last_used"])
+            return stored["sessionId"]
+        return None
+
+    def _new_session(self) -> str:
         with self.vault.store.exclusive() as conn:
-            stored = self.vault.get(self.name, conn, lock=True)
-            if stored and stored["sessionId"] != stale and self._alive(stored["last_used"]):
-                self._in_use = (stored["sessionId"], stored["last_used"])
-                return stored["sessionId"]
             self.limiter.take(conn)
-            login = self.login_settings
-            response = self.transport.request(
-                "POST", f"{login.api_url}/v3/login", assess=_login_assessment, idempotent=True,
-                json={"username": login.username, "password": login.password,
-                      "organizationId": login.organization_id, "devKey": login.dev_key},
-            )
-            try:
-                session_id = str(response.json()["sessionId"])
-            except (ValueError, KeyError, TypeError):
-                raise AuthenticationFailed(f"{SYSTEM} login answered without a sessionId", system=SYSTEM) from None
-            REDACTOR.register(session_id)
-            self.vault.put(self.name, {"sessionId": session_id, "last_used": self.clock()}, conn)
+        login = self.login_settings
+        response = self.transport.request(
+            "POST", f"{login.api_url}/v3/login", assess=_login_assessment, idempotent=True,
+            json={"username": login.username, "password": login.password,
+                  "organizationId": login.organization_id, "devKey": login.dev_key},
+        )
+        try:
+            session_id = str(response.json()["sessionId"])
+        except (ValueError, KeyError, TypeError):
+            raise AuthenticationFailed(f"{SYSTEM} login answered without a sessionId", system=SYSTEM) from None
+        REDACTOR.register(session_id)
+        self.vault.put(self.name, {"sessionId": session_id, "last_used": self.clock()})
         self.logins += 1
         self._in_use, self._written_at = (session_id, self.clock()), self.clock()
         return session_id

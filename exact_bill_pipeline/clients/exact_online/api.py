@@ -167,6 +167,7 @@ class ExactApi:
             guard()
 
     def _observe(self, response: requests.Response) -> None:
+        self.auth.server_clock.observe(response)
         if self.budget is not None:
             self.budget.observe(response.headers)
 

@@ -34,6 +34,9 @@ class ExactOnlineClient(dg.ConfigurableResource):
     connect_timeout_seconds: float = 5.0
     read_timeout_seconds: float = 60.0
     max_pages: int = Field(default=10_000, description="Stop paging after this many pages.")
+    token_lease_seconds: float = Field(
+        default=60.0, description="How long other processes wait for a token refresh that never finishes (its "
+                                  "process died) before one of them takes it over.")
 
     _api: ExactApi | None = PrivateAttr(default=None)
 
@@ -57,7 +60,7 @@ class ExactOnlineClient(dg.ConfigurableResource):
             "Exact Online", timeout=(self.connect_timeout_seconds, self.read_timeout_seconds), sleep=sleep
         )
         app = ExactApp(self.base_url, self.client_id, self.client_secret, self.redirect_uri)
-        auth = ExactAuth(app, Vault(store, vault_key), transport, clock=clock)
+        auth = ExactAuth(app, Vault(store, vault_key), transport, clock=clock, lease_seconds=self.token_lease_seconds)
         limits = BudgetLimits(self.daily_call_limit, self.minutely_call_limit, self.posting_reserve,
                               enabled=self.budget_enabled)
         budget = CallBudget(store, f"exact:{self.client_id}:{self.division}", limits, clock=clock, sleep=sleep,

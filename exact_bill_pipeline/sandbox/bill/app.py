@@ -20,7 +20,12 @@ from exact_bill_pipeline.sandbox.clock import SandboxClock
 from exact_bill_pipeline.sandbox.control import control_error, shared_control_routes
 from exact_bill_pipeline.sandbox.counters import Counters
 from exact_bill_pipeline.sandbox.faults import FaultBook
-from exact_bill_pipeline.sandbox.middleware import LatencyMiddleware, SandboxMiddleware, is_control_path
+from exact_bill_pipeline.sandbox.middleware import (
+    ClockDateMiddleware,
+    LatencyMiddleware,
+    SandboxMiddleware,
+    is_control_path,
+)
 from exact_bill_pipeline.sandbox.seed import Firm
 from exact_bill_pipeline.sandbox.settings import SandboxSettings
 
@@ -66,6 +71,7 @@ def create_app(settings: SandboxSettings, clock: SandboxClock, firm: Firm) -> St
     app = Starlette(
         routes=[*api_routes, *shared_control_routes(clock, faults, counters), *control_routes(sandbox)],
         middleware=[
+            Middleware(ClockDateMiddleware, clock=clock),
             Middleware(SandboxMiddleware, faults=faults, counters=counters, endpoint_name=EndpointNames(api_routes),
                        error_response=server_error, rate_limited_response=rate_limited),
             Middleware(SessionGate, settings=settings.bill, clock=clock, sessions=sandbox.sessions,

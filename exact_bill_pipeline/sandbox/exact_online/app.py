@@ -23,7 +23,12 @@ from exact_bill_pipeline.sandbox.exact_online.seeding import seed_division
 from exact_bill_pipeline.sandbox.exact_online.store import DivisionStore
 from exact_bill_pipeline.sandbox.exact_online.webhooks import WebhookHub
 from exact_bill_pipeline.sandbox.faults import FaultBook
-from exact_bill_pipeline.sandbox.middleware import LatencyMiddleware, SandboxMiddleware, is_control_path
+from exact_bill_pipeline.sandbox.middleware import (
+    ClockDateMiddleware,
+    LatencyMiddleware,
+    SandboxMiddleware,
+    is_control_path,
+)
 from exact_bill_pipeline.sandbox.seed import CURRENCY, Firm
 from exact_bill_pipeline.sandbox.settings import SandboxSettings
 
@@ -50,6 +55,7 @@ def create_app(settings: SandboxSettings, clock: SandboxClock, firm: Firm) -> St
         *ExactControl(store, postings, oauth, limiter, hub).routes(),
     ]
     middleware = [
+        Middleware(ClockDateMiddleware, clock=clock),
         Middleware(SandboxMiddleware, faults=faults, counters=counters, endpoint_name=endpoint_name,
                    error_response=fault_response, rate_limited_response=lambda: limiter.refusal("minutely")),
         Middleware(LatencyMiddleware, latency_ms=settings.latency_ms),

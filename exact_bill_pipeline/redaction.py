@@ -6,9 +6,9 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
 
 MASK = "***"
 # Names whose values are secret wherever they appear: query strings, form bodies, JSON, headers.
@@ -34,9 +34,14 @@ class Redactor:
         self._lock = threading.Lock()
 
     def register(self, *values: str | None) -> None:
-        """Remembers secret values (tokens, passwords, keys) so they are masked wherever they turn up."""
+        """Remembers secret values (tokens, passwords, keys) so they are masked wherever they turn up.
+
+        Their URL-encoded forms too: a token with '+', '/' or '=' (Exact's have them) is logged that way in a
+        query string, by urllib3 for one.
+        """
+        secrets = {v for v in values if v and len(v) >= MIN_SECRET_LENGTH}
         with self._lock:
-            self._values.update(v for v in values if v and len(v) >= MIN_SECRET_LENGTH)
+            self._values.update(secrets, (quote(v, safe="") for v in secrets), (quote_plus(v) for v in secrets))
 
     def text(self, value: str) -> str:
         """The text with every known secret and every sensitive name=value masked."""
@@ -86,31 +91,73 @@ def _mask_mapping(data: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-# One process-wide redactor: clients register the secrets they handle, log filters use it.
+# One process-wide redactor: every secret the process loads is registered with it, log filters use it.
 REDACTOR = Redactor()
 
 
 class RedactingFilter(logging.Filter):
-    """A logging filter that masks secrets in a record's message before any handler sees it."""
+    """Masks secrets in a record's message and exception text.
+
+    Python runs a logger's filters only for the records that logger itself emits, so this sits on handlers,
+    where the records of every logger arrive (a child logger's, urllib3.connectionpool's).
+    """
 
     def __init__(self, redactor: Redactor = REDACTOR) -> None:
         super().__init__()
         self.redactor = redactor
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            return True  # arguments that do not fit the format: the handler reports that itself
         redacted = self.redactor.text(message)
         if redacted != message:
             record.msg, record.args = redacted, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redactor.text(record.exc_text)
         return True
 
 
-_installed: set[str] = set()
+_FILTER = RedactingFilter()
+_factory_lock = threading.Lock()
+_factory_installed = False
 
 
-def install_log_redaction(logger_names: Iterable[str] = ("urllib3", "requests", "exact_bill_pipeline")) -> None:
-    """Masks secrets in records of the loggers that see URLs and bodies (urllib3 logs request lines)."""
-    for name in logger_names:
-        if name not in _installed:
-            logging.getLogger(name).addFilter(RedactingFilter())
-            _installed.add(name)
+def install_log_redaction() -> None:
+    """The safety net: every handler of the process masks secrets, and so does every record made from now on.
+
+    Entry points call it once their logging is set up (the CLI, the receiver after uvicorn's, the Dagster code
+    location); calling it again covers handlers added since. Records are also masked when they are made,
+    because some handlers appear later and never pass through here: Dagster makes one per step, and copies
+    the message into its event before any handler filter runs.
+    """
+    for handler in _all_handlers():
+        if not any(isinstance(existing, RedactingFilter) for existing in handler.filters):
+            handler.addFilter(_FILTER)
+    _mask_records_when_made()
+
+
+def _all_handlers() -> list[logging.Handler]:
+    loggers = [logging.getLogger(), *(logger for logger in list(logging.Logger.manager.loggerDict.values())
+                                      if isinstance(logger, logging.Logger))]
+    handlers = [handler for logger in loggers for handler in logger.handlers]
+    return handlers + ([logging.lastResort] if logging.lastResort is not None else [])
+
+
+def _mask_records_when_made() -> None:
+    global _factory_installed
+    with _factory_lock:
+        if _factory_installed:
+            return
+        make = logging.getLogRecordFactory()
+
+        def masked_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+            record = make(*args, **kwargs)
+            _FILTER.filter(record)
+            return record
+
+        logging.setLogRecordFactory(masked_record)
+        _factory_installed = True
