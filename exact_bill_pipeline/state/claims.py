@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from exact_bill_pipeline.state import audit
-from exact_bill_pipeline.state.db import StateStore
+from exact_bill_pipeline.state.db import StateStore, database_now
 from exact_bill_pipeline.state.schema import posting_claimants
 
 # How long a claim lives without renewal. A caller renews before it runs low, and never sends a POST with
@@ -26,16 +26,6 @@ SEND_MARGIN = timedelta(seconds=90)
 
 class ClaimLost(RuntimeError):
     """This caller's lease ran out and another caller may own its documents now; it must stop posting."""
-
-
-def database_now(conn: sa.Connection) -> datetime:
-    """The database server's clock, so that callers on machines whose clocks disagree agree on leases.
-
-    A SQLite file is only ever shared by processes of one machine, whose clock it then is.
-    """
-    if conn.dialect.name == "postgresql":
-        return conn.execute(sa.text("SELECT now()")).scalar_one()
-    return datetime.now(tz=UTC)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
@@ -20,6 +21,21 @@ from exact_bill_pipeline.state.schema import VERSION_TABLE
 STATE_URL_ENV = "EXACT_BILL_STATE_URL"
 LEGACY_VERSION_TABLE = "alembic_version"
 HOME_ENV = "EXACT_BILL_HOME"
+
+
+def database_clock(dialect: str) -> sa.ColumnElement[float]:
+    """The database server's clock, in epoch seconds, as SQL: leases and claims are timed by it, so callers on
+    machines whose clocks disagree still agree. A SQLite file is only ever shared by one machine's processes."""
+    if dialect == "postgresql":
+        return sa.func.extract("epoch", sa.func.clock_timestamp())
+    # 2440587.5 is the Julian day of 1970-01-01T00:00Z: julianday('now') in epoch seconds, to the millisecond.
+    return (sa.func.julianday("now") - 2440587.5) * 86400.0
+
+
+def database_now(conn: sa.Connection) -> datetime:
+    """The database server's clock, read once."""
+    seconds = conn.execute(sa.select(database_clock(conn.dialect.name))).scalar_one()
+    return datetime.fromtimestamp(float(seconds), tz=UTC)
 
 
 class StateStoreError(RuntimeError):

@@ -8,12 +8,8 @@ import uuid
 
 import sqlalchemy as sa
 
-from exact_bill_pipeline.state.db import StateStore
+from exact_bill_pipeline.state.db import StateStore, database_clock
 from exact_bill_pipeline.state.schema import leases
-
-# 2440587.5 is the Julian day of 1970-01-01T00:00Z: SQLite's julianday('now') in epoch seconds, to the millisecond.
-_SQLITE_NOW = (sa.func.julianday("now") - 2440587.5) * 86400.0
-_POSTGRES_NOW = sa.func.extract("epoch", sa.func.clock_timestamp())
 
 
 def new_holder() -> str:
@@ -26,7 +22,7 @@ class Leases:
 
     def __init__(self, store: StateStore) -> None:
         self.store = store
-        self._now = _POSTGRES_NOW if store.dialect == "postgresql" else _SQLITE_NOW
+        self._now = database_clock(store.dialect)
 
     def take(self, name: str, holder: str, seconds: float) -> bool:
         """Takes the lease, or renews it for its holder; False while another holder's has not lapsed."""

@@ -11,8 +11,8 @@ from typing import Any, Literal
 import sqlalchemy as sa
 
 from exact_bill_pipeline.state import audit
-from exact_bill_pipeline.state.claims import LEASE, Claimant, ClaimantRecord, aware, claimants, database_now
-from exact_bill_pipeline.state.db import StateStore
+from exact_bill_pipeline.state.claims import LEASE, Claimant, ClaimantRecord, aware, claimants
+from exact_bill_pipeline.state.db import StateStore, database_now
 from exact_bill_pipeline.state.rows import insert_new, of_keys, of_sources, update_by_source
 from exact_bill_pipeline.state.schema import bill_snapshots, posting_ledger
 
