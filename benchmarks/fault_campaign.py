@@ -83,9 +83,10 @@ def in_exact_now(exact_url: str) -> int:
 
 
 def burst_429s(exact_url: str, stop: threading.Event, fired: list[int]) -> None:
-    while not stop.wait(15):
-        fault(exact_url, kind="rate_limit", count=12, path="/api/v1/")
-        fired.append(12)
+    """A burst of Exact's own 429s each minute: each costs the client a wait for the next minute."""
+    while not stop.wait(60):
+        fault(exact_url, kind="rate_limit", count=5, path="/api/v1/")
+        fired.append(5)
 
 
 def kill_mid_posting(env: dict[str, str], exact_url: str, first: str, last: str, grow: int) -> int:
@@ -129,7 +130,7 @@ def run(bills: int, storage_kind: str, seed: int) -> None:
                 stop, bursts = threading.Event(), []
                 threading.Thread(target=burst_429s, args=(exact_url, stop, bursts), daemon=True).start()
 
-                killed = [kill_mid_posting(env, exact_url, first, last, grow=rng.randint(150, 400))
+                killed = [kill_mid_posting(env, exact_url, first, last, grow=rng.randint(60, 200))
                           for _ in range(KILLS)]
                 print(f"killed backfills (pids): {killed}; {in_exact_now(exact_url)} postings sent so far")
                 backfill = cli(env, "backfill", first, last)
