@@ -12,6 +12,8 @@ from exact_bill_pipeline.clients.exact_online.resource import ExactOnlineClient
 from exact_bill_pipeline.redaction import REDACTOR
 from exact_bill_pipeline.sandbox.settings import BillSandboxSettings, ExactSandboxSettings
 
+# The first day of the daily partitions (read when the code location loads; see defs/partitions.py).
+PARTITIONS_START_ENV = "EXACT_BILL_PARTITIONS_START"
 SANDBOX_EXACT_URL = "http://127.0.0.1:8701"
 SANDBOX_BILL_URL = "http://127.0.0.1:8702"
 _exact, _bill = ExactSandboxSettings(), BillSandboxSettings()

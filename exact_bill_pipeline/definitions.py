@@ -9,19 +9,26 @@ import dagster as dg
 from exact_bill_pipeline.clients.bill.resource import BillClient
 from exact_bill_pipeline.clients.exact_online.resource import ExactOnlineClient
 from exact_bill_pipeline.config import bill_client, exact_client
-from exact_bill_pipeline.defs import automation, checks, dead_runs, jobs, payables, reference
-from exact_bill_pipeline.defs.resources import AccountingSettings, StateDatabase, accounting_settings_from_env
+from exact_bill_pipeline.defs import alerts as alerting
+from exact_bill_pipeline.defs import automation, checks, dead_runs, jobs, payables, queue, reference
+from exact_bill_pipeline.defs.resources import (
+    AccountingSettings,
+    AlertSettings,
+    StateDatabase,
+    accounting_settings_from_env,
+    alert_settings_from_env,
+)
 from exact_bill_pipeline.redaction import install_log_redaction
 from exact_bill_pipeline.state.db import STATE_URL_ENV
 
 ASSETS = [reference.exact_gl_accounts, reference.exact_cost_centers, reference.account_mapping,
           reference.exact_purchase_orders, payables.bill_vendors, payables.exact_suppliers, payables.bill_bills,
-          payables.exact_purchase_entries, payables.bill_payments, payables.exact_payment_entries]
+          payables.exact_purchase_entries, payables.bill_payments, payables.exact_payment_entries, queue.failure_queue]
 
 
 def build_definitions(*, exact: ExactOnlineClient | None = None, bill: BillClient | None = None,
                       state: StateDatabase | None = None, accounting: AccountingSettings | None = None,
-                      ) -> dg.Definitions:
+                      alerts: AlertSettings | None = None) -> dg.Definitions:
     """The whole graph; tests pass resources pointing at the sandboxes and a test database."""
     state_url = dg.EnvVar(STATE_URL_ENV) if os.environ.get(STATE_URL_ENV) else None
     return dg.Definitions(
@@ -34,12 +41,14 @@ def build_definitions(*, exact: ExactOnlineClient | None = None, bill: BillClien
               jobs.full_sync, jobs.replay_failures],
         schedules=[automation.reference_schedule, automation.payables_schedule],
         sensors=[automation.replay_on_mapping_change, automation.polling_sweep, automation.inbox_sensor,
-                 dead_runs.dead_run_sweep],
+                 dead_runs.dead_run_sweep, queue.queue_automation, alerting.alert_on_run_failure,
+                 alerting.alert_on_queue_growth],
         resources={
             "exact": exact or exact_client(for_dagster=True, state_url=state_url),
             "bill": bill or bill_client(for_dagster=True, state_url=state_url),
             "state": state or StateDatabase(url=state_url),
             "accounting": accounting or accounting_settings_from_env(),
+            "alerts": alerts or alert_settings_from_env(),
         },
     )
 

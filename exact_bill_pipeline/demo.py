@@ -15,7 +15,7 @@ from typing import Any
 import dagster as dg
 import requests
 
-from exact_bill_pipeline.config import BILL_SETTINGS, EXACT_SETTINGS
+from exact_bill_pipeline.config import BILL_SETTINGS, EXACT_SETTINGS, PARTITIONS_START_ENV
 from exact_bill_pipeline.defs.dead_runs import free_dead_runs
 from exact_bill_pipeline.sandbox.server import RunningSandboxes, SandboxServers
 from exact_bill_pipeline.sandbox.settings import SandboxSettings
@@ -155,7 +155,9 @@ def run_demo(home: Path, settings: SandboxSettings, say: Callable[[str], None], 
              bill_port: int = 0, keep: Callable[[RunningSandboxes, dict[str, str], DemoSummary], None] | None = None,
              extra_env: dict[str, str] | None = None) -> DemoSummary:
     """Runs everything; ``keep`` (--ui, --live) is called with the sandboxes still running."""
-    env = prepare_home(home) | (extra_env or {})
+    first_day = (settings.anchor - timedelta(days=settings.history_days)).isoformat()
+    # The partitions begin with the demo firm's history: the UI shows its 180 days, not hundreds of empty ones.
+    env = prepare_home(home) | {PARTITIONS_START_ENV: first_day} | (extra_env or {})
     with SandboxServers(settings, exact_port=exact_port, bill_port=bill_port) as running:
         env |= sandbox_environment(running)
         with environment(env):

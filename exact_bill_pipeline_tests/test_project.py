@@ -124,11 +124,15 @@ def test_the_code_location_loads_with_the_lineage_of_the_design():
     assert upstream("exact_purchase_entries") == {"bill_bills", "account_mapping", "exact_suppliers"}
     assert upstream("exact_payment_entries") == {"bill_payments", "exact_purchase_entries"}
     assert upstream("exact_purchase_orders") == set()
+    assert upstream("failure_queue") == {"exact_purchase_entries", "exact_payment_entries", "exact_suppliers"}
+    queue_checks = {key.name for key in graph.asset_check_keys if key.asset_key.to_user_string() == "failure_queue"}
+    assert queue_checks == {"unmatched_bills", "bills_changed_after_posting", "payments_waiting"}
     assert {j.name for j in defs.resolve_all_job_defs()} >= {"reference_sync", "payables_sync", "full_sync",
                                                               "replay_failures"}
     assert {s.name for s in defs.schedules} == {"reference_sync_schedule", "payables_schedule"}
     assert {s.name for s in defs.sensors} == {"replay_on_mapping_change", "polling_sweep", "inbox_sensor",
-                                                  "dead_run_sweep"}
+                                                  "dead_run_sweep", "failure_queue_automation",
+                                                  "alert_on_run_failure", "alert_on_queue_growth"}
     checks = {key.name for key in graph.asset_check_keys}
     assert checks == {"unmatched_bills", "bills_changed_after_posting", "posted_totals_match_bill",
                       "no_duplicate_postings", "payments_waiting", "reference_data_fresh"}

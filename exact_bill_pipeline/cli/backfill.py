@@ -42,8 +42,10 @@ def backfill(first: object, last: object, with_reference: bool) -> None:
         tags={RANGE_START: _iso(start), RANGE_END: _iso(end)})
     for step in ("exact_purchase_entries", "exact_payment_entries"):
         for event in result.asset_materializations_for_node(step)[:1]:
-            meta = {k: v.value for k, v in event.metadata.items() if k in {"posted", "already_posted", "queued"}}
-            click.echo(f"  {step}: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in meta.items()))
+            # A range run's own figures carry a run_ prefix; each day has its own materialization after it.
+            figures = {k.removeprefix("run_"): v.value for k, v in event.metadata.items()}
+            shown = {k: figures[k] for k in ("posted", "already_posted", "queued") if k in figures}
+            click.echo(f"  {step}: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in shown.items()))
     if not result.success:
         raise click.ClickException(f"the run failed (run {result.run_id}); see it in the Dagster UI")
     click.echo(f"Done (run {result.run_id}).")

@@ -17,7 +17,7 @@ import requests
 from exact_bill_pipeline.cli.sandbox import wait_for_interrupt
 from exact_bill_pipeline.demo import PROJECT_ROOT, DemoSummary, run_demo
 from exact_bill_pipeline.live import LIVE_ENVIRONMENT, live_stack
-from exact_bill_pipeline.processes import stop_process
+from exact_bill_pipeline.processes import stop_process_tree
 from exact_bill_pipeline.sandbox.server import RunningSandboxes
 from exact_bill_pipeline.sandbox.settings import ExactSandboxSettings, SandboxSettings
 from exact_bill_pipeline.state.db import StateStore, default_home
@@ -50,13 +50,15 @@ def demo(as_json: bool, ui: bool, live: bool, home: Path | None, bills: int, his
     def keep_ui(running: RunningSandboxes, env: dict[str, str], summary: DemoSummary) -> None:
         report(summary)
         say(f"Starting the Dagster UI on http://127.0.0.1:{ui_port} (Ctrl-C stops everything) ...")
+        # In a session of its own: Ctrl-C reaches only this process, which then stops the whole tree in seconds.
         process = subprocess.Popen(  # noqa: S603 - our own dagster, our own workspace
             [sys.executable, "-m", "dagster", "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-p", str(ui_port)],
-            env={**os.environ, **env}, cwd=PROJECT_ROOT)
+            env={**os.environ, **env}, cwd=PROJECT_ROOT, start_new_session=True)
         try:
             wait_for_interrupt()
         finally:
-            stop_process(process)
+            say("Stopping the Dagster UI, its daemon and code servers ...")
+            stop_process_tree(process)
 
     def keep_live(running: RunningSandboxes, env: dict[str, str], summary: DemoSummary) -> None:
         report(summary)

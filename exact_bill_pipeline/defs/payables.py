@@ -9,7 +9,7 @@ from exact_bill_pipeline.clients.bill.resource import BillClient
 from exact_bill_pipeline.clients.exact_online.resource import ExactOnlineClient
 from exact_bill_pipeline.defs.partitions import daily_partitions, partition_days
 from exact_bill_pipeline.defs.reference import account_mapping
-from exact_bill_pipeline.defs.reporting import api_calls, call_marks, preview
+from exact_bill_pipeline.defs.reporting import api_calls, call_marks, per_day, preview
 from exact_bill_pipeline.defs.resources import AccountingSettings, StateDatabase
 from exact_bill_pipeline.services import bills, payments, reference, vendors
 from exact_bill_pipeline.services.exactly_once import PostingStopped
@@ -19,6 +19,7 @@ GROUP = "payables"
 # Writes to one Exact division never run in parallel (dagster.yaml gives every pool a limit of 1).
 EXACT_WRITES_POOL = "exact_division_writes"
 SINGLE_RUN = dg.BackfillPolicy.single_run()
+Reported = dg.MaterializeResult | dg.AssetMaterialization
 
 
 @contextlib.contextmanager
@@ -66,22 +67,20 @@ def exact_suppliers(context: dg.AssetExecutionContext, exact: ExactOnlineClient,
 
 
 @dg.asset(group_name=GROUP, kinds={"bill"}, partitions_def=daily_partitions, backfill_policy=SINGLE_RUN)
-def bill_bills(context: dg.AssetExecutionContext, bill: BillClient, state: StateDatabase) -> dg.MaterializeResult:
+def bill_bills(context: dg.AssetExecutionContext, bill: BillClient, state: StateDatabase) -> Iterator[Reported]:
     """BILL's bills, one partition per day they were created; re-reading a day picks up every change."""
     api = bill.api()
     marks = call_marks(bill=api)
     report = bills.read_bills(api, state.store(), partition_days(context))
-    return dg.MaterializeResult(metadata={
-        "dagster/row_count": report.read, "rows_read": report.read, "postable": report.postable,
-        "changed_since_last_read": report.changed, "preview": preview(report.preview),
-        **api_calls(bill=api, since=marks),
-    })
+    yield from per_day(context, state.store(), "bill", {
+        "rows_read": report.read, "postable": report.postable, "changed_since_last_read": report.changed,
+        **api_calls(bill=api, since=marks)}, posting=False)
 
 
 @dg.asset(group_name=GROUP, kinds={"exact_online"}, partitions_def=daily_partitions, backfill_policy=SINGLE_RUN,
           deps=[bill_bills, account_mapping, exact_suppliers], pool=EXACT_WRITES_POOL)
 def exact_purchase_entries(context: dg.AssetExecutionContext, config: PostingConfig, exact: ExactOnlineClient,
-                           state: StateDatabase, accounting: AccountingSettings) -> dg.MaterializeResult:
+                           state: StateDatabase, accounting: AccountingSettings) -> Iterator[Reported]:
     """Each postable BILL bill as exactly one Exact purchase entry, on the mapped GL account and cost center.
 
     What cannot be posted (no mapping, no supplier, refused by Exact) goes to the failure queue with its
@@ -100,7 +99,10 @@ def exact_purchase_entries(context: dg.AssetExecutionContext, config: PostingCon
     if total.claimed_elsewhere:
         context.log.info(f"{len(total.claimed_elsewhere)} bill(s) were being posted by another run and were left "
                          f"to it: {', '.join(total.claimed_elsewhere[:20])}")
-    return dg.MaterializeResult(metadata={
+    context.log.info(f"This run over {len(context.partition_keys)} day(s): {total.considered} bill(s) considered, "
+                     f"{total.posted} posted, {total.recovered} found in Exact after a doubt, "
+                     f"{total.already_posted} already posted, {sum(total.queued.values())} queued.")
+    yield from per_day(context, store, "bill", {
         "dry_run": config.dry_run, "bills_considered": total.considered, "posted": total.posted,
         "recovered_after_uncertain_post": total.recovered, "already_posted": total.already_posted,
         "not_postable": total.not_postable, "queued": sum(total.queued.values()),
@@ -108,24 +110,24 @@ def exact_purchase_entries(context: dg.AssetExecutionContext, config: PostingCon
         "changed_after_posting": len(total.changed_after_posting), "uncertain": len(total.uncertain),
         "posted_by_another_run": len(total.claimed_elsewhere),
         "journal_lines_would_post": preview(total.would_post, limit=50),
-        "preview": preview(total.preview), **api_calls(api, since=marks),
-    })
+        "posted_preview": preview(total.preview), **api_calls(api, since=marks),
+    }, posting=True)
 
 
 @dg.asset(group_name=GROUP, kinds={"bill"}, partitions_def=daily_partitions, backfill_policy=SINGLE_RUN)
-def bill_payments(context: dg.AssetExecutionContext, bill: BillClient, state: StateDatabase) -> dg.MaterializeResult:
+def bill_payments(context: dg.AssetExecutionContext, bill: BillClient, state: StateDatabase) -> Iterator[Reported]:
     """BILL's payments, one partition per day they were created."""
     api = bill.api()
     marks = call_marks(bill=api)
     read = payments.read_payments(api, state.store(), partition_days(context))
-    return dg.MaterializeResult(metadata={"dagster/row_count": read, "rows_read": read,
-                                          **api_calls(bill=api, since=marks)})
+    yield from per_day(context, state.store(), "payment", {"rows_read": read, **api_calls(bill=api, since=marks)},
+                       posting=False)
 
 
 @dg.asset(group_name=GROUP, kinds={"exact_online"}, partitions_def=daily_partitions, backfill_policy=SINGLE_RUN,
           deps=[bill_payments, exact_purchase_entries], pool=EXACT_WRITES_POOL)
 def exact_payment_entries(context: dg.AssetExecutionContext, config: PostingConfig, exact: ExactOnlineClient,
-                          state: StateDatabase, accounting: AccountingSettings) -> dg.MaterializeResult:
+                          state: StateDatabase, accounting: AccountingSettings) -> Iterator[Reported]:
     """Each settled BILL payment as exactly one Exact bank entry that settles the supplier's open item.
 
     A payment waits in the failure queue until the bills it pays are posted.
@@ -142,13 +144,16 @@ def exact_payment_entries(context: dg.AssetExecutionContext, config: PostingConf
     with claimed(store, context.run.run_id, None, needed=not config.dry_run) as claimant, stopped_plainly():
         total = payments.post_payments(api, store, partition_days(context), settings, actor=context.run.run_id,
                                        dry_run=config.dry_run, claimant=claimant, policy=accounting.doubt_policy())
-    return dg.MaterializeResult(metadata={
+    context.log.info(f"This run over {len(context.partition_keys)} day(s): {total.read} payment(s) read, "
+                     f"{total.posted} posted, {total.recovered} found in Exact after a doubt, "
+                     f"{total.already_posted} already posted, {sum(total.queued.values())} queued.")
+    yield from per_day(context, store, "payment", {
         "dry_run": config.dry_run, "payments_read": total.read, "posted": total.posted,
         "recovered_after_uncertain_post": total.recovered, "already_posted": total.already_posted,
         "not_settled": total.not_settled, "queued": sum(total.queued.values()),
         "queued_by_reason": dg.MetadataValue.json(dict(total.queued)), "uncertain": len(total.uncertain),
         "changed_after_posting": len(total.changed_after_posting),
         "posted_by_another_run": len(total.claimed_elsewhere),
-        "entries_would_post": preview(total.would_post, limit=50), "preview": preview(total.preview),
+        "entries_would_post": preview(total.would_post, limit=50), "posted_preview": preview(total.preview),
         **api_calls(api, since=marks),
-    })
+    }, posting=True)

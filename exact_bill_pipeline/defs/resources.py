@@ -7,8 +7,10 @@ from datetime import timedelta
 import dagster as dg
 from pydantic import Field, PrivateAttr
 
+from exact_bill_pipeline.clients.alerts import AlertChannel, EmailChannel, WebhookChannel
 from exact_bill_pipeline.domain.payments import PaymentSettings
 from exact_bill_pipeline.domain.postings import PostingSettings
+from exact_bill_pipeline.services.alerts import AlertDesk
 from exact_bill_pipeline.services.exactly_once import DoubtPolicy
 from exact_bill_pipeline.state.db import StateStore
 
@@ -71,3 +73,46 @@ def accounting_settings_from_env() -> AccountingSettings:
     if os.environ.get("BILL_POSTABLE_STATUSES"):
         values["postable_statuses"] = [s.strip() for s in os.environ["BILL_POSTABLE_STATUSES"].split(",") if s.strip()]
     return AccountingSettings(**values)
+
+
+class AlertSettings(dg.ConfigurableResource):
+    """Where alerts go (e-mail over SMTP, a Slack-compatible webhook, both or neither) and how often at most."""
+
+    smtp_host: str | None = Field(default=None, description="SMTP server for alert e-mails; none: no e-mail.")
+    smtp_port: int = Field(default=587, description="SMTP port (STARTTLS is used when the server offers it).")
+    smtp_user: str | None = Field(default=None, description="SMTP login, when the server wants one.")
+    smtp_password: str | None = Field(default=None, repr=False, description="SMTP password (bind it with EnvVar).")
+    email_from: str = Field(default="exact-bill@localhost", description="The alert e-mails' sender.")
+    email_to: list[str] = Field(default=[], description="Who gets the alert e-mails.")
+    webhook_url: str | None = Field(default=None, repr=False,
+                                    description="A Slack-compatible incoming webhook (bind it with EnvVar).")
+    queue_growth: int = Field(default=10, description="New failure-queue items since the last alert that alert.")
+    interval_minutes: float = Field(default=30.0, description="At most one message per this many minutes.")
+
+    def channels(self) -> list[AlertChannel]:
+        channels: list[AlertChannel] = []
+        if self.smtp_host and self.email_to:
+            channels.append(EmailChannel(self.smtp_host, self.smtp_port, self.email_from, tuple(self.email_to),
+                                         self.smtp_user, self.smtp_password))
+        if self.webhook_url:
+            channels.append(WebhookChannel(self.webhook_url))
+        return channels
+
+    def desk(self, store: StateStore) -> AlertDesk:
+        return AlertDesk(store, self.channels(), interval=timedelta(minutes=self.interval_minutes),
+                         queue_growth=self.queue_growth)
+
+
+ALERT_ENV = {"smtp_host": "EXACT_BILL_ALERT_SMTP_HOST", "smtp_port": "EXACT_BILL_ALERT_SMTP_PORT",
+             "smtp_user": "EXACT_BILL_ALERT_SMTP_USER", "email_from": "EXACT_BILL_ALERT_EMAIL_FROM",
+             "queue_growth": "EXACT_BILL_ALERT_QUEUE_GROWTH", "interval_minutes": "EXACT_BILL_ALERT_INTERVAL_MINUTES"}
+ALERT_SECRETS = {"smtp_password": "EXACT_BILL_ALERT_SMTP_PASSWORD", "webhook_url": "EXACT_BILL_ALERT_WEBHOOK_URL"}
+
+
+def alert_settings_from_env() -> AlertSettings:
+    """EXACT_BILL_ALERT_*; the password and the webhook URL as EnvVars, so the UI never shows them."""
+    values: dict[str, object] = {field: os.environ[name] for field, name in ALERT_ENV.items() if os.environ.get(name)}
+    values |= {field: dg.EnvVar(name) for field, name in ALERT_SECRETS.items() if os.environ.get(name)}
+    if os.environ.get("EXACT_BILL_ALERT_EMAIL_TO"):
+        values["email_to"] = [a.strip() for a in os.environ["EXACT_BILL_ALERT_EMAIL_TO"].split(",") if a.strip()]
+    return AlertSettings(**values)

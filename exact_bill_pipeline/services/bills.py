@@ -316,4 +316,4 @@ def _find_purchase_entry(exact: ExactApi, sent: dict[str, Any], bill_id: str) ->
 
 def _preview(bill: dict[str, Any]) -> dict[str, Any]:
     return {"bill": bill["id"], "vendor": bill.get("vendorName"), "invoice": (bill.get("invoice") or {}).get(
-        "invoiceNumber"), "amount": bill.get("amount"), "status": bill.get("approvalStatus")}
+        "invoiceNumber"), "amount": str(money(bill.get("amount", 0))), "status": bill.get("approvalStatus")}

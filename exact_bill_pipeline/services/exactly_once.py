@@ -10,12 +10,15 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from exact_bill_pipeline.iterables import batched
-from exact_bill_pipeline.state.claims import Claimant
+from exact_bill_pipeline.state.claims import Claimant, ClaimLost
 from exact_bill_pipeline.state.ledger import Claim, Intent, Outcome, PostingLedger
 from exact_bill_pipeline.transport.errors import (
     AccessForbidden,
+    ApiError,
     AuthenticationFailed,
+    BudgetExhausted,
     Refused,
+    TransientApiError,
     UncertainOutcome,
 )
 
@@ -115,10 +118,24 @@ def post_exactly_once(postings: list[Posting], ledger: PostingLedger, claimant: 
         run.settle_in_run()
     except PostingStopped as stopped:
         raise PostingStopped(str(stopped), dict(run.results)) from stopped.__cause__
-    except (AuthenticationFailed, AccessForbidden) as error:
-        raise PostingStopped(f"{error} Nothing more is posted until that is fixed; what was posted is recorded, "
-                             f"and the rest is posted by the next run.", dict(run.results)) from error
+    except (ApiError, BudgetExhausted, ClaimLost) as error:
+        raise PostingStopped(_plainly(error), dict(run.results)) from error
     return run.results
+
+
+def _plainly(error: Exception) -> str:
+    """What stopped the posting, in plain words, and what to do."""
+    if isinstance(error, AccessForbidden):
+        return f"{error} Nothing more is posted until that is fixed."
+    if isinstance(error, AuthenticationFailed):
+        return (f"Exact Online refused the connector's access ({error}). Run `exact-bill auth exact` to connect "
+                f"again; nothing more is posted until then.")
+    if isinstance(error, TransientApiError):
+        return (f"Exact Online did not answer properly, even after retrying: {error}. It is probably down or "
+                f"overloaded; rerun once it answers (nothing is posted twice).")
+    if isinstance(error, BudgetExhausted):
+        return f"{error} The run stopped before Exact's limit; rerun then (nothing is posted twice)."
+    return f"{error} Rerun once that is fixed (nothing is posted twice)."
 
 
 @dataclass

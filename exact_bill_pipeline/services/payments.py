@@ -182,7 +182,8 @@ def _record(result: PostingResult, payment: dict[str, Any], posting: Posting, qu
         if was_waiting:
             queue.resolve("payment", payment["id"], actor=actor, note=f"posted as Exact entry {result.entry_number}")
         if result.outcome != "already_posted" and len(report.preview) < PREVIEW_ROWS:
-            report.preview.append({"payment": payment["id"], "amount": payment["amount"], "entry": result.entry_number})
+            report.preview.append({"payment": payment["id"], "amount": str(money(payment["amount"])),
+                                   "entry": result.entry_number})
         if result.sent_content is not None and (diff := payment_diff(result.sent_content, payment)):
             _flag_changed(payment, diff, None, queue, report, actor=actor, dry_run=False,
                           entry_number=result.entry_number)

@@ -29,6 +29,15 @@ class ReplayReport:
     def posted(self) -> int:
         return sum(day.get("posted", 0) + day.get("recovered", 0) for day in self.days.values())
 
+    @property
+    def payments_posted(self) -> int:
+        return sum(day.get("payments_posted", 0) for day in self.days.values())
+
+    def days_posted(self, kind: str) -> list[str]:
+        """The days on which this replay put a bill (or payment) in Exact."""
+        keys = ("posted", "recovered") if kind == "bill" else ("payments_posted",)
+        return sorted(day for day, counts in self.days.items() if any(counts.get(key) for key in keys))
+
 
 def replayable(queue: FailureQueue, ids: list[int] | None = None) -> list[FailureItem]:
     items = [queue.get(i) for i in ids] if ids else queue.items(status="open")

@@ -160,6 +160,14 @@ class FailureQueue:
             query = query.where(failure_queue.c.reason_code != reason_not)
         return query
 
+    def counts_by_reason(self) -> dict[tuple[str, str], int]:
+        """How many open items wait, per kind and reason."""
+        query = (sa.select(failure_queue.c.source_kind, failure_queue.c.reason_code, sa.func.count())
+                 .where(failure_queue.c.status == "open")
+                 .group_by(failure_queue.c.source_kind, failure_queue.c.reason_code))
+        with self.store.transaction() as conn:
+            return {(kind, reason): count for kind, reason, count in conn.execute(query)}
+
     def history(self, item: FailureItem) -> list[dict[str, Any]]:
         with self.store.transaction() as conn:
             return audit.history(conn, "failure", f"{item.source_kind}:{item.source_id}")

@@ -134,3 +134,9 @@ def entries_in_exact(pipeline: Pipeline, journal: str = "60") -> dict[str, list[
 def postings_per_source(pipeline: Pipeline, journal: str = "60") -> Counter[str]:
     """How many entries Exact holds for each BILL bill (journal 60) or payment (journal 20)."""
     return Counter({source: len(entries) for source, entries in entries_in_exact(pipeline, journal).items()})
+
+
+def run_figures(result: dg.ExecuteInProcessResult, node: str) -> dict[str, Any]:
+    """What one asset's step reported for the whole run (a range run prefixes its own figures with run_)."""
+    metadata = result.asset_materializations_for_node(node)[0].metadata
+    return {name.removeprefix("run_"): value.value for name, value in metadata.items()}

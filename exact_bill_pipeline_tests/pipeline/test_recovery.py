@@ -18,7 +18,7 @@ from exact_bill_pipeline.state.db import STATE_URL_ENV
 from exact_bill_pipeline.state.failures import FailureQueue
 from exact_bill_pipeline.state.ledger import PostingLedger
 from exact_bill_pipeline_tests.pipeline.day_worker import post_day
-from exact_bill_pipeline_tests.pipeline.pipeline_helpers import QUIET, bill_id_of, control, sandbox_entries
+from exact_bill_pipeline_tests.pipeline.pipeline_helpers import QUIET, bill_id_of, control, run_figures, sandbox_entries
 
 ENTRIES = "exact_purchase_entries"
 
@@ -199,7 +199,7 @@ def test_a_bill_changed_after_posting_is_flagged_and_never_posted_again(pipeline
     item = FailureQueue(pipeline.store).find("bill", changed)
     assert item.reason_code == "changed_after_posting"
     assert item.tried["diff"]["dueDate"]["after"] == "2030-01-01"
-    from exact_bill_pipeline.defs.checks import bills_changed_after_posting
+    from exact_bill_pipeline.defs.queue import bills_changed_after_posting
 
     check = pipeline.run(selection=[bills_changed_after_posting]).get_asset_check_evaluations()[0]
     assert not check.passed
@@ -211,9 +211,9 @@ def test_a_dry_run_shows_the_journal_lines_and_writes_nothing(pipeline):
     pipeline.run(selection=only("bill_bills"), days=pipeline.history())
     result = pipeline.run(selection=only(ENTRIES), days=pipeline.history(),
                           run_config={"ops": {ENTRIES: {"config": {"dry_run": True}}}})
-    metadata = result.asset_materializations_for_node(ENTRIES)[0].metadata
-    assert metadata["dry_run"].value is True
-    assert "GLAccount" in metadata["journal_lines_would_post"].value
+    figures = run_figures(result, ENTRIES)
+    assert figures["dry_run"] is True
+    assert "GLAccount" in figures["journal_lines_would_post"]
     assert entries_per_bill(pipeline) == Counter()
     assert PostingLedger(pipeline.store).entries(kind="bill") == []
     assert FailureQueue(pipeline.store).items(kind="bill") == []

@@ -13,7 +13,7 @@ from exact_bill_pipeline.clients.exact_online.auth import ExactApp, ExactAuth
 from exact_bill_pipeline.state.db import StateStore
 from exact_bill_pipeline.state.vault import Vault
 from exact_bill_pipeline.transport.budget import BudgetLimits, CallBudget
-from exact_bill_pipeline.transport.http import HttpTransport
+from exact_bill_pipeline.transport.http import HttpTransport, RetryPolicy
 
 DEFAULT_BASE_URL = "https://start.exactonline.nl"
 
@@ -33,6 +33,7 @@ class ExactOnlineClient(dg.ConfigurableResource):
     budget_enabled: bool = Field(default=True, description="Count calls against the limits (off only for tests).")
     connect_timeout_seconds: float = 5.0
     read_timeout_seconds: float = 60.0
+    max_attempts: int = Field(default=6, description="Tries of a call that may be retried, before giving up.")
     max_pages: int = Field(default=10_000, description="Stop paging after this many pages.")
     token_lease_seconds: float = Field(
         default=60.0, description="How long other processes wait for a token refresh that never finishes (its "
@@ -57,7 +58,8 @@ class ExactOnlineClient(dg.ConfigurableResource):
         """A new ExactApi; tests pass the sandbox's clock and a sleep that moves it."""
         store = store or StateStore(self.state_url)
         transport = HttpTransport(
-            "Exact Online", timeout=(self.connect_timeout_seconds, self.read_timeout_seconds), sleep=sleep
+            "Exact Online", timeout=(self.connect_timeout_seconds, self.read_timeout_seconds), sleep=sleep,
+            retry=RetryPolicy(max_attempts=self.max_attempts)
         )
         app = ExactApp(self.base_url, self.client_id, self.client_secret, self.redirect_uri)
         auth = ExactAuth(app, Vault(store, vault_key), transport, clock=clock, lease_seconds=self.token_lease_seconds)
