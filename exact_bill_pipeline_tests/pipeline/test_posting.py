@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import date, timedelta
 from decimal import Decimal
 
 from exact_bill_pipeline.domain.postings import money
 from exact_bill_pipeline.sandbox.seed import BILL_ONLY_DEPARTMENT, Firm
+from exact_bill_pipeline.state import snapshots
 from exact_bill_pipeline.state.failures import FailureQueue
 from exact_bill_pipeline.state.ledger import PostingLedger
 from exact_bill_pipeline.state.mappings import vendor_match_rows
 from exact_bill_pipeline_tests.pipeline.conftest import fast_settings
-from exact_bill_pipeline_tests.pipeline.pipeline_helpers import bill_id_of, posts, sandbox_entries
+from exact_bill_pipeline_tests.pipeline.pipeline_helpers import bill_id_of, exact_reader, posts, sandbox_entries
 
 
 def expectations(firm: Firm) -> tuple[dict[str, dict], dict[str, set[str]]]:
@@ -125,3 +127,26 @@ def test_a_healthy_run_spends_one_exact_call_per_posted_bill(pipeline):
     metadata = result.asset_materializations_for_node("exact_purchase_entries")[0].metadata
     assert metadata["posted"].value > 50
     assert metadata["exact_calls"].value == metadata["posted"].value
+
+
+def test_a_bill_and_its_full_payment_leave_the_suppliers_payable_at_zero(pipeline):
+    pipeline.sync_everything()
+    ledger = PostingLedger(pipeline.store)
+    entry_of = {(e.source_kind, e.source_id): e.exact_entry_id for e in ledger.entries(state="posted")}
+    with pipeline.store.transaction() as conn:
+        paid = {s.source_id: s.data for s in snapshots.in_partitions(conn, "payment", _days(pipeline))}
+    payable: dict[str, Decimal] = {}
+    for line in exact_reader(pipeline).sync_transaction_lines(1):
+        if line.gl_account_code == "1600" and line.entry_id is not None:
+            payable[str(line.entry_id)] = payable.get(str(line.entry_id), Decimal(0)) + money(line.amount_fc)
+    settled = [(p["billId"], p["id"]) for p in paid.values() if ("payment", p["id"]) in entry_of]
+    assert len(settled) > 10
+    for bill_id, payment_id in settled:
+        bill_entry, payment_entry = entry_of[("bill", bill_id)], entry_of[("payment", payment_id)]
+        assert payable[bill_entry] < 0  # the bill is owed to the supplier: a credit on accounts payable
+        assert payable[bill_entry] + payable[payment_entry] == 0, (bill_id, payment_id)
+
+
+def _days(pipeline) -> list[str]:
+    first, last = (date.fromisoformat(d) for d in pipeline.history())
+    return [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
