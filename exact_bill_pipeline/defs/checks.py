@@ -1,8 +1,10 @@
-"""Asset checks a finance team must see: each names the bills, not just a count."""
+"""Asset checks a finance team must see on the connector's own work: each names the bills, not just a count.
+
+What Exact really holds is checked on the exact_reconciliation asset (defs/reconciliation.py).
+"""
 
 
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 
 import dagster as dg
 
@@ -12,7 +14,6 @@ from exact_bill_pipeline.defs.reporting import preview
 from exact_bill_pipeline.defs.resources import AccountingSettings, StateDatabase
 from exact_bill_pipeline.state import cursors
 from exact_bill_pipeline.state.failures import FailureItem, FailureQueue
-from exact_bill_pipeline.state.ledger import PostingLedger
 
 CHANGED = "changed_after_posting"
 
@@ -53,28 +54,6 @@ def bills_changed_after_posting(state: StateDatabase) -> dg.AssetCheckResult:
         "bill_ids": dg.MetadataValue.json(ids), "differences": dg.MetadataValue.json(diffs)})
 
 
-@dg.asset_check(asset=exact_purchase_entries, description="Per day, the amounts posted to Exact equal BILL's "
-                "amounts for the same bills.")
-def posted_totals_match_bill(state: StateDatabase) -> dg.AssetCheckResult:
-    days, differing = PostingLedger(state.store()).reconciliation("bill")
-    failing_days = sorted({row["day"] for row in differing})
-    return dg.AssetCheckResult(passed=not differing, metadata={
-        "days_checked": len(days), "days_differing": len(failing_days),
-        "posted_total": float(sum((row["posted"] or Decimal(0) for row in days), Decimal(0))),
-        "differences": preview([{"day": r["day"], "bill_id": r["source_id"], "posted": str(r["posted"]),
-                                 "in_bill": str(r["in_source"]) if r["in_source"] is not None else "missing"}
-                                for r in differing], limit=100)})
-
-
-@dg.asset_check(asset=exact_purchase_entries, description="No Exact EntryID is recorded for two postings "
-                "(the ledger's key already makes each bill appear once).")
-def no_duplicate_postings(state: StateDatabase) -> dg.AssetCheckResult:
-    ledger = PostingLedger(state.store())
-    duplicates = ledger.duplicate_entry_ids()
-    return dg.AssetCheckResult(passed=not duplicates, metadata={
-        "postings": ledger.count(state="posted"), "duplicate_entry_ids": dg.MetadataValue.json(duplicates)})
-
-
 @dg.asset_check(asset=exact_payment_entries, description="Payments waiting in the failure queue (their bills are "
                 "not posted yet, or Exact refused them).")
 def payments_waiting(state: StateDatabase) -> dg.AssetCheckResult:
@@ -101,5 +80,4 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-ALL_CHECKS = [unmatched_bills, bills_changed_after_posting, posted_totals_match_bill, no_duplicate_postings,
-              payments_waiting, reference_data_fresh]
+ALL_CHECKS = [unmatched_bills, bills_changed_after_posting, payments_waiting, reference_data_fresh]

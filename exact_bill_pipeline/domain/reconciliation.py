@@ -222,11 +222,14 @@ class Reconciliation:
 # ----- what BILL expects ------------------------------------------------------------------------------------------
 def bill_document(bill: Mapping[str, Any], *, supplier_id: str | None, accounts: Mapping[str, GLTarget],
                   cost_centers: Mapping[str, str], settings: PostingSettings, posted: Posted | None,
-                  waiting: bool, gl_codes: Mapping[str, str]) -> Document:
-    """A bill as it must be in Exact: the entry the connector would post for it now, through today's mapping."""
+                  held: str | None, gl_codes: Mapping[str, str]) -> Document:
+    """A bill as it must be in Exact: the entry the connector would post for it now, through today's mapping.
+
+    ``held`` says why the connector holds it back (it waits in the failure queue, or a person ignored it there).
+    """
     invoice = bill.get("invoice") or {}
     supplier = (posted.supplier_id if posted and posted.supplier_id else None) or supplier_id
-    why_not = _bill_not_expected(bill, settings, waiting and not _is_posted(posted))
+    why_not = _bill_not_expected(bill, settings, None if _is_posted(posted) else held)
     return Document(
         kind="bill", source_id=bill["id"], vendor_id=bill.get("vendorId") or "",
         vendor_name=bill.get("vendorName") or bill.get("vendorId") or "",
@@ -238,12 +241,12 @@ def bill_document(bill: Mapping[str, Any], *, supplier_id: str | None, accounts:
 
 
 def payment_document(payment: Mapping[str, Any], *, bills: Mapping[str, Mapping[str, Any]],
-                     supplier_id: str | None, posted: Posted | None, waiting: bool) -> Document:
+                     supplier_id: str | None, posted: Posted | None, held: str | None) -> Document:
     """A payment as it must be in Exact: its amount on the supplier, naming the invoices it settles."""
     invoices = [str(((bills.get(b) or {}).get("invoice") or {}).get("invoiceNumber") or b)
                 for b in paid_bill_ids(payment)]
     supplier = (posted.supplier_id if posted and posted.supplier_id else None) or supplier_id
-    why_not = _payment_not_expected(payment, waiting and not _is_posted(posted))
+    why_not = _payment_not_expected(payment, None if _is_posted(posted) else held)
     return Document(
         kind="payment", source_id=payment["id"], vendor_id=payment.get("vendorId") or "",
         vendor_name=payment.get("vendorName") or payment.get("vendorId") or "",
@@ -253,22 +256,22 @@ def payment_document(payment: Mapping[str, Any], *, bills: Mapping[str, Mapping[
         description=payment_description(payment, invoices), posted=posted)
 
 
-def _bill_not_expected(bill: Mapping[str, Any], settings: PostingSettings, waiting: bool) -> str | None:
+def _bill_not_expected(bill: Mapping[str, Any], settings: PostingSettings, held: str | None) -> str | None:
     if bill.get("archived"):
         return "archived in BILL"
     if bill.get("approvalStatus") not in settings.postable_statuses:
         return f"not approved in BILL ({bill.get('approvalStatus') or 'no approval status'})"
     if not is_postable(bill, settings):
         return "its amount in BILL is not positive"
-    return "it waits in the failure queue" if waiting else None
+    return held
 
 
-def _payment_not_expected(payment: Mapping[str, Any], waiting: bool) -> str | None:
+def _payment_not_expected(payment: Mapping[str, Any], held: str | None) -> str | None:
     if is_voided(payment):
         return "voided in BILL"
     if not is_settled(payment):
         return "not paid out yet in BILL"
-    return "it waits in the failure queue" if waiting else None
+    return held
 
 
 def _is_posted(posted: Posted | None) -> bool:

@@ -65,15 +65,15 @@ def payment_entry(payment_id: str = "stp1", *, amount: str = "150.5", refs: str 
                  f"BILL {payment_id} {refs}", STARTED)]
 
 
-def bill_doc(bill: dict | None = None, *, posted: Posted | None = None, waiting: bool = False) -> Document:
+def bill_doc(bill: dict | None = None, *, posted: Posted | None = None, held: str | None = None) -> Document:
     bill = bill or BILL
     return bill_document(bill, supplier_id=ACME, accounts=ACCOUNTS, cost_centers=CENTERS,
-                         settings=PostingSettings(), posted=posted, waiting=waiting, gl_codes={})
+                         settings=PostingSettings(), posted=posted, held=held, gl_codes={})
 
 
 def payment_doc(payment: dict | None = None) -> Document:
     return payment_document(payment or PAYMENT, bills={"00n1": BILL}, supplier_id=ACME,
-                            posted=Posted("posted", "p-entry", 20000001, ACME), waiting=False)
+                            posted=Posted("posted", "p-entry", 20000001, ACME), held=None)
 
 
 def run(documents: list[Document], lines: list[Line], deletions: dict[str, Deletion] | None = None):
@@ -171,7 +171,7 @@ def test_what_bill_does_not_expect_is_no_finding_when_absent_and_extra_when_exac
     assert run([bill_doc(archived)], []).findings == []
     extra = next(f for f in run([bill_doc(archived)], purchase_entry()).findings if f.kind == "extra")
     assert "archived in BILL" in extra.detail
-    waiting = bill_doc(waiting=True)
+    waiting = bill_doc(held="it waits in the failure queue")
     assert not waiting.expected
     typed = purchase_entry(None, created=datetime(2026, 7, 1, tzinfo=UTC))
     assert "it waits in the failure queue" in next(f for f in run([waiting], typed).findings).detail
@@ -205,6 +205,6 @@ def test_a_bill_whose_mapping_no_longer_resolves_is_compared_with_the_lines_as_s
     sent = {"PurchaseEntryLines": [{"GLAccount": "g-old", "AmountFC": 150.5, "CostCenter": "300"}]}
     document = bill_document({**BILL, "billLineItems": [{"amount": 150.5, "classifications": {
         "chartOfAccountId": "a-gone"}}]}, supplier_id=ACME, accounts=ACCOUNTS, cost_centers=CENTERS,
-        settings=PostingSettings(), posted=Posted("posted", "e", 1, ACME, sent), waiting=False,
+        settings=PostingSettings(), posted=Posted("posted", "e", 1, ACME, sent), held=None,
         gl_codes={"g-old": "4900"})
     assert [line.label() for line in document.lines] == ["4900/300 150.50"]

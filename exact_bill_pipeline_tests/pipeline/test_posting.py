@@ -6,6 +6,8 @@ from collections import Counter
 from datetime import date, timedelta
 from decimal import Decimal
 
+import dagster as dg
+
 from exact_bill_pipeline.domain.postings import money
 from exact_bill_pipeline.sandbox.seed import BILL_ONLY_DEPARTMENT, Firm
 from exact_bill_pipeline.state import snapshots
@@ -92,16 +94,17 @@ def test_bills_that_cannot_be_mapped_wait_in_the_queue_with_their_reasons(make_p
     assert sample.attempts == 1
 
 
-def test_the_checks_name_the_waiting_bills_and_pass_the_totals(pipeline):
+def test_the_checks_name_the_waiting_bills_and_exact_reconciles_with_bill(pipeline):
     result = pipeline.sync_everything()
     checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
     waiting = {i.source_id for i in FailureQueue(pipeline.store).items(kind="bill")}
     assert not checks["unmatched_bills"].passed
     assert set(checks["unmatched_bills"].metadata["bill_ids"].value) == waiting
-    assert checks["posted_totals_match_bill"].passed
-    assert checks["no_duplicate_postings"].passed
     assert checks["bills_changed_after_posting"].passed
     assert checks["reference_data_fresh"].passed
+    reconciliation = [c for c in checks.values() if c.asset_key == dg.AssetKey("exact_reconciliation")]
+    assert len(reconciliation) == 6
+    assert all(c.passed for c in reconciliation), [c.check_name for c in reconciliation if not c.passed]
 
 
 def test_a_second_run_writes_nothing_anywhere(pipeline):

@@ -148,6 +148,7 @@ class Deleted(ExactRecord):
     entity_key: UUID = Field(alias="EntityKey")
     entity_type: int = Field(alias="EntityType")
     deleted_date: ODataDate = Field(default=None, alias="DeletedDate")
+    deleted_by: UUID | None = Field(default=None, alias="DeletedBy")
 
 
 class WebhookSubscription(ExactRecord):
