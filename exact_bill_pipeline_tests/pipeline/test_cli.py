@@ -66,6 +66,10 @@ def test_the_demo_summarizes_and_a_second_run_posts_nothing(tmp_path):
             "exact_calls", "bill_calls"} <= set(summary)
     assert summary["bills_posted"] > 20
     assert summary["exact_calls"] >= summary["bills_posted"] + summary["payments_posted"]
+    assert summary["expected_in_exact"] == summary["bills_posted"] + summary["payments_posted"]
+    assert summary["reconciliation"] == {"missing": 0, "extra": 0, "duplicated": 0, "different": 0, "deleted": 0,
+                                         "day_total": 0, "vendor_total": 0}
+    assert summary["reconciliation_calls"] == 2  # under 1,000 lines: one page, and the deletion log
 
     second = json.loads(runner.invoke(main, arguments).output.strip().splitlines()[-1])
     assert (second["bills_posted"], second["payments_posted"], second["suppliers_created"]) == (0, 0, 0)
