@@ -54,10 +54,7 @@ class ReadReport:
 
     full_read: bool = False
     lines_read: int = 0
-    lines_kept: int = 0
     deletions_read: int = 0
-    deletions_recorded: int = 0
-    gone_since_last_full_read: int = 0
 
 
 @dataclass
@@ -103,7 +100,6 @@ def read_exact(exact: ExactApi, store: StateStore, settings: ReconcileSettings, 
             cursor.timestamp = max([cursor.timestamp, *(line.timestamp or 0 for line in page)])
             exact_lines.save_cursor(conn, cursor)
         report.lines_read += len(page)
-        report.lines_kept += len(rows)
     _read_deletions(exact, store, cursor, report, now)
     return report
 
@@ -122,22 +118,24 @@ def _begin_read(store: StateStore, settings: ReconcileSettings, now: datetime) -
 
 def _read_deletions(exact: ExactApi, store: StateStore, cursor: LineCursor, report: ReadReport,
                     now: datetime) -> None:
-    deleted = [d for d in exact.deleted(cursor.deleted) if d.entity_type == DELETED_LINES]
+    log = exact.deleted(cursor.deleted)
+    deleted = [d for d in log if d.entity_type == DELETED_LINES]
     report.deletions_read = len(deleted)
-    posted_entries = {e.exact_entry_id for e in PostingLedger(store).entries() if e.exact_entry_id}
+    entries = PostingLedger(store).entries() if deleted else []
+    posted_entries = {e.exact_entry_id for e in entries if e.exact_entry_id}
     with store.transaction() as conn:
         keys = [str(d.entity_key) for d in deleted]
         # Only deletions of what the connector reads or posted: the log names every line of the division.
         ours = exact_lines.known_keys(conn, keys) | (set(keys) & posted_entries)
-        report.deletions_recorded = exact_lines.record_deletions(conn, [
+        exact_lines.record_deletions(conn, [
             Deletion(str(d.entity_key), d.deleted_date, str(d.deleted_by) if d.deleted_by else None)
             for d in deleted if str(d.entity_key) in ours],
             found_by="deleted_log")
         if cursor.full_read_from is not None:
             gone = exact_lines.unseen_since(conn, cursor.full_read_from)
             exact_lines.record_deletions(conn, [Deletion(key) for key in gone], found_by="full_read")
-            report.gone_since_last_full_read, cursor.full_read_from = len(gone), None
-        cursor.deleted = max([cursor.deleted, *(d.timestamp for d in deleted)])
+            cursor.full_read_from = None
+        cursor.deleted = max([cursor.deleted, *(d.timestamp for d in log)])
         cursor.deleted_read_at = now.isoformat()
         exact_lines.save_cursor(conn, cursor)
 

@@ -64,12 +64,6 @@ def findings(conn: sa.Connection, run_id: int, kinds: Sequence[str] | None = Non
     return [_finding(row) for row in conn.execute(query).mappings()]
 
 
-def counts(conn: sa.Connection, run_id: int) -> dict[str, int]:
-    table = reconciliation_findings
-    query = sa.select(table.c.kind, sa.func.count()).where(table.c.reconciliation_id == run_id).group_by(table.c.kind)
-    return {kind: n for kind, n in conn.execute(query)}
-
-
 def _row(run_id: int, finding: Finding) -> dict[str, Any]:
     return {"reconciliation_id": run_id, "kind": finding.kind, "source_kind": finding.source_kind,
             "source_id": finding.source_id, "vendor": finding.vendor, "invoice": finding.invoice,
