@@ -28,6 +28,7 @@ from exact_bill_pipeline.domain.reconciliation import (
 from exact_bill_pipeline.services.bills import Mapping, load_mapping
 from exact_bill_pipeline.services.reference import stored_suppliers
 from exact_bill_pipeline.state import exact_lines, reconciliations, snapshots
+from exact_bill_pipeline.state.claims import aware
 from exact_bill_pipeline.state.db import StateStore
 from exact_bill_pipeline.state.exact_lines import LineCursor
 from exact_bill_pipeline.state.failures import FailureQueue
@@ -174,7 +175,7 @@ def match_with_bill(store: StateStore, settings: ReconcileSettings) -> Reconcili
                 default=None)
     names = {row["id"]: row["name"] for row in stored_suppliers(store)}
     return reconcile(documents, lines, deletions, managed=managed, journals=settings.journals,
-                     connector_since=_aware(since), supplier_names=names)
+                     connector_since=aware(since) if since else None, supplier_names=names)
 
 
 def _documents(store: StateStore, bills: dict[str, dict[str, Any]], payments: list[dict[str, Any]],
@@ -208,9 +209,3 @@ def _posted(entry: LedgerEntry | None) -> Posted | None:
         return None
     return Posted(entry.state, entry.exact_entry_id, entry.entry_number, entry.supplier_id,
                   entry.sent if entry.sent_payload else None)
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from exact_bill_pipeline.domain.reconciliation import Deletion, Line
 from exact_bill_pipeline.iterables import batched
 from exact_bill_pipeline.state import cursors
+from exact_bill_pipeline.state.claims import aware
 from exact_bill_pipeline.state.rows import IN_LIST_SIZE, insert_new, upsert_many
 from exact_bill_pipeline.state.schema import exact_deletions, exact_transaction_lines
 
@@ -82,17 +83,11 @@ def lines(conn: sa.Connection) -> list[Line]:
                  journal=r["journal_code"], type=r["entry_type"], day=r["line_date"], gl_code=r["gl_account_code"],
                  cost_center=r["cost_center"], account=r["account_id"], amount=r["amount"], currency=r["currency"],
                  your_ref=r["your_ref"], invoice_number=r["invoice_number"], description=r["description"],
-                 created=_aware(r["created_at"]))
+                 created=aware(r["created_at"]) if r["created_at"] else None)
             for r in conn.execute(sa.select(table).order_by(table.c.entry_id, table.c.line_number)).mappings()]
 
 
 def deletions(conn: sa.Connection) -> dict[str, Deletion]:
-    return {r["entity_key"]: Deletion(r["entity_key"], _aware(r["deleted_at"]), r["deleted_by"])
+    return {r["entity_key"]: Deletion(r["entity_key"], aware(r["deleted_at"]) if r["deleted_at"] else None,
+                                      r["deleted_by"])
             for r in conn.execute(sa.select(exact_deletions)).mappings()}
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    """SQLite gives datetimes back without their zone; every one stored here is UTC."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from exact_bill_pipeline.domain.reconciliation import Finding
 from exact_bill_pipeline.iterables import batched
+from exact_bill_pipeline.state.claims import aware
 from exact_bill_pipeline.state.rows import IN_LIST_SIZE
 from exact_bill_pipeline.state.schema import reconciliation_findings, reconciliations
 
@@ -48,8 +49,8 @@ def latest(conn: sa.Connection) -> ReconciliationRun | None:
         return None
     values = dict(row)
     return ReconciliationRun(**{**values, "counts": json.loads(values["counts"]),
-                                "started_at": _aware(values["started_at"]),
-                                "finished_at": _aware(values["finished_at"])})
+                                "started_at": aware(values["started_at"]),
+                                "finished_at": aware(values["finished_at"])})
 
 
 def findings(conn: sa.Connection, run_id: int, kinds: Sequence[str] | None = None,
@@ -78,7 +79,3 @@ def _finding(row: Any) -> Finding:
                    exact_amount=row["exact_amount"],
                    entries=tuple(int(n) for n in (row["entries"] or "").split(",") if n),
                    detail=row["detail"], differences=json.loads(row["differences"]) if row["differences"] else {})
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
