@@ -37,6 +37,9 @@ PURCHASE_TYPES = frozenset({30, 31})
 # field name follows BILL's list filter `invoiceCurrency`; the sandbox's bills carry none).
 BILL_CURRENCY = "USD"
 ZERO = Decimal(0)
+# Ledger states of a posting that may or may not have reached Exact (state.ledger.IN_DOUBT, less refusals, which
+# wait in the failure queue).
+IN_DOUBT = frozenset({"posting", "uncertain"})
 
 
 @dataclass(frozen=True)
@@ -415,7 +418,7 @@ def _absent(doc: Document, deleted: Mapping[str, Deletion]) -> Finding:
     if posted is not None and posted.state == "posted":
         why = (f"the connector posted it as entry {posted.entry_number}, which Exact no longer holds (deleted "
                f"longer ago than Exact's deletion log reaches)")
-    elif posted is not None:
+    elif posted is not None and posted.state in IN_DOUBT:
         why = f"its posting is in doubt ({posted.state}); the next payables run looks it up in Exact"
     else:
         why = "it has not been posted yet; the next payables run for its day posts it"

@@ -164,6 +164,10 @@ def test_a_posted_bill_with_no_entry_and_no_deletion_on_record_is_missing_naming
     assert next(f for f in result.findings if f.kind == "day_total").exact_amount == 0
     not_posted = next(f for f in run([bill_doc()], []).findings if f.kind == "missing")
     assert "not been posted yet" in not_posted.detail
+    in_doubt = next(f for f in run([bill_doc(posted=Posted("uncertain"))], []).findings if f.kind == "missing")
+    assert "in doubt (uncertain)" in in_doubt.detail
+    settled_absent = next(f for f in run([bill_doc(posted=Posted("absent"))], []).findings if f.kind == "missing")
+    assert "not been posted yet" in settled_absent.detail
 
 
 def test_what_bill_does_not_expect_is_no_finding_when_absent_and_extra_when_exact_has_it():
