@@ -10,7 +10,7 @@ from exact_bill_pipeline.clients.bill.resource import BillClient
 from exact_bill_pipeline.clients.exact_online.resource import ExactOnlineClient
 from exact_bill_pipeline.config import bill_client, exact_client
 from exact_bill_pipeline.defs import alerts as alerting
-from exact_bill_pipeline.defs import automation, checks, dead_runs, jobs, payables, queue, reference
+from exact_bill_pipeline.defs import automation, checks, dead_runs, jobs, payables, queue, reconciliation, reference
 from exact_bill_pipeline.defs.resources import (
     AccountingSettings,
     AlertSettings,
@@ -23,7 +23,9 @@ from exact_bill_pipeline.state.db import STATE_URL_ENV
 
 ASSETS = [reference.exact_gl_accounts, reference.exact_cost_centers, reference.account_mapping,
           reference.exact_purchase_orders, payables.bill_vendors, payables.exact_suppliers, payables.bill_bills,
-          payables.exact_purchase_entries, payables.bill_payments, payables.exact_payment_entries, queue.failure_queue]
+          payables.exact_purchase_entries, payables.bill_payments, payables.exact_payment_entries, queue.failure_queue,
+          reconciliation.exact_reconciliation]
+CHECKS = [*checks.ALL_CHECKS, *reconciliation.RECONCILIATION_CHECKS]
 
 
 def build_definitions(*, exact: ExactOnlineClient | None = None, bill: BillClient | None = None,
@@ -36,9 +38,9 @@ def build_definitions(*, exact: ExactOnlineClient | None = None, bill: BillClien
         # process saves a Python start-up per step (seconds each), which is most of a webhook's latency.
         executor=dg.in_process_executor,
         assets=ASSETS,
-        asset_checks=checks.ALL_CHECKS,
+        asset_checks=CHECKS,
         jobs=[jobs.reference_sync, jobs.payables_sync, jobs.bills_sync, jobs.payments_sync, jobs.vendor_sync,
-              jobs.full_sync, jobs.replay_failures],
+              jobs.full_sync, jobs.replay_failures, reconciliation.reconciliation_job],
         schedules=[automation.reference_schedule, automation.payables_schedule],
         sensors=[automation.replay_on_mapping_change, automation.polling_sweep, automation.inbox_sensor,
                  dead_runs.dead_run_sweep, queue.queue_automation, alerting.alert_on_run_failure,

@@ -19,6 +19,7 @@ from exact_bill_pipeline.config import BILL_SETTINGS, EXACT_SETTINGS, PARTITIONS
 from exact_bill_pipeline.defs.dead_runs import free_dead_runs
 from exact_bill_pipeline.sandbox.server import RunningSandboxes, SandboxServers
 from exact_bill_pipeline.sandbox.settings import SandboxSettings
+from exact_bill_pipeline.state import reconciliations
 from exact_bill_pipeline.state.db import HOME_ENV, STATE_URL_ENV, StateStore
 from exact_bill_pipeline.state.failures import FailureQueue
 from exact_bill_pipeline.state.ledger import PostingLedger
@@ -43,6 +44,11 @@ class DemoSummary:
     payments_queued: int = 0
     suppliers_created: int = 0
     suppliers_matched: int = 0
+    # The reconciliation against Exact that ends the run: documents matched, findings by kind, its calls.
+    documents_reconciled: int = 0
+    expected_in_exact: int = 0
+    reconciliation: dict[str, int] = field(default_factory=dict)
+    reconciliation_calls: int = 0
     exact_calls: int = 0
     bill_calls: int = 0
     dagster_home: str = ""
@@ -108,7 +114,7 @@ def consent_in_sandbox() -> None:
 
 
 def run_pipeline(running: RunningSandboxes, instance: dg.DagsterInstance, say: Callable[[str], None]) -> None:
-    """The reference sync, then one payables run over the whole seeded history."""
+    """The reference sync, one payables run over the whole seeded history, then the reconciliation with Exact."""
     from exact_bill_pipeline.definitions import build_definitions
 
     defs = build_definitions()
@@ -122,6 +128,9 @@ def run_pipeline(running: RunningSandboxes, instance: dg.DagsterInstance, say: C
     result = defs.resolve_job_def("payables_sync").execute_in_process(
         instance=instance, run_config=QUIET, tags={RANGE_START: first, RANGE_END: last})
     say(f"  done (run {result.run_id[:8]}).")
+    say("Reconciliation: what Exact holds, matched with BILL per document, day and vendor ...")
+    result = defs.resolve_job_def("reconciliation").execute_in_process(instance=instance, run_config=QUIET)
+    say(f"  done (run {result.run_id[:8]}).")
 
 
 def posted_counts(store: StateStore) -> Counter[str]:
@@ -134,6 +143,7 @@ def summarize(store: StateStore, running: RunningSandboxes, env: dict[str, str],
     after = posted_counts(store)
     with store.transaction() as conn:
         vendors = vendor_match_rows(conn)
+        reconciled = reconciliations.latest(conn)
     open_bills = queue.items(status="open", kind="bill")
     counters = {system: requests.get(f"{url}/_sandbox/counters", timeout=10).json()
                 for system, url in (("exact", running.exact_url), ("bill", running.bill_url))}
@@ -145,6 +155,10 @@ def summarize(store: StateStore, running: RunningSandboxes, env: dict[str, str],
         payments_queued=len(queue.items(status="open", kind="payment")),
         suppliers_created=after["vendor"] - before["vendor"],
         suppliers_matched=sum(1 for v in vendors.values() if v["outcome"] == "matched"),
+        documents_reconciled=reconciled.documents if reconciled else 0,
+        expected_in_exact=reconciled.expected if reconciled else 0,
+        reconciliation=reconciled.counts if reconciled else {},
+        reconciliation_calls=reconciled.exact_calls if reconciled else 0,
         exact_calls=sum(n for name, n in counters["exact"]["calls"].items() if "/api/v1/" in name),
         bill_calls=counters["bill"]["total"],
         dagster_home=env["DAGSTER_HOME"], state_url=env[STATE_URL_ENV],

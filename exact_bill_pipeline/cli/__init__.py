@@ -14,6 +14,7 @@ from exact_bill_pipeline.cli.failures import failures
 from exact_bill_pipeline.cli.keys import keys
 from exact_bill_pipeline.cli.ledger import ledger
 from exact_bill_pipeline.cli.mapping import mapping
+from exact_bill_pipeline.cli.reconcile import reconcile
 from exact_bill_pipeline.cli.sandbox import sandbox
 from exact_bill_pipeline.cli.state import state
 from exact_bill_pipeline.cli.webhooks import webhooks
@@ -51,5 +52,5 @@ def main() -> None:
     install_log_redaction()
 
 
-for command in (demo, sandbox, auth, backfill, failures, ledger, mapping, webhooks, keys, state):
+for command in (demo, sandbox, auth, backfill, failures, ledger, reconcile, mapping, webhooks, keys, state):
     main.add_command(command)

@@ -16,6 +16,7 @@ import requests
 
 from exact_bill_pipeline.cli.sandbox import wait_for_interrupt
 from exact_bill_pipeline.demo import PROJECT_ROOT, DemoSummary, run_demo
+from exact_bill_pipeline.domain.reconciliation import DOCUMENT_FINDINGS, TOTAL_FINDINGS
 from exact_bill_pipeline.live import LIVE_ENVIRONMENT, live_stack
 from exact_bill_pipeline.processes import stop_process_tree
 from exact_bill_pipeline.sandbox.server import RunningSandboxes
@@ -114,8 +115,13 @@ def describe(summary: DemoSummary) -> str:
         f"  payments posted              {summary.payments_posted} in this run ({summary.payments_posted_total} in all;"
         f" {summary.payments_queued} wait on their bills)",
         f"  suppliers matched            {summary.suppliers_matched}, created in this run {summary.suppliers_created}",
+        f"  reconciled with Exact        {summary.documents_reconciled} BILL documents, {summary.expected_in_exact} "
+        f"expected in Exact ({summary.reconciliation_calls} Exact calls)",
+        "    " + ", ".join(f"{kind.replace('_', ' ')} {summary.reconciliation.get(kind, 0)}"
+                       for kind in (*DOCUMENT_FINDINGS, *TOTAL_FINDINGS)),
         f"  API calls: Exact {summary.exact_calls}, BILL {summary.bill_calls}",
         "",
         "The failure queue:  EXACT_BILL_STATE_URL=" + summary.state_url + " exact-bill failures list",
+        "Reconciliation:     EXACT_BILL_STATE_URL=" + summary.state_url + " exact-bill reconcile",
         "Lineage and checks: exact-bill demo --ui",
     ])

@@ -10,8 +10,10 @@ from pydantic import Field, PrivateAttr
 from exact_bill_pipeline.clients.alerts import AlertChannel, EmailChannel, WebhookChannel
 from exact_bill_pipeline.domain.payments import PaymentSettings
 from exact_bill_pipeline.domain.postings import PostingSettings
+from exact_bill_pipeline.domain.reconciliation import Journals
 from exact_bill_pipeline.services.alerts import AlertDesk
 from exact_bill_pipeline.services.exactly_once import DoubtPolicy
+from exact_bill_pipeline.services.reconciliation import ReconcileSettings
 from exact_bill_pipeline.state.db import StateStore
 
 
@@ -54,6 +56,9 @@ class AccountingSettings(dg.ConfigurableResource):
     def doubt_policy(self) -> DoubtPolicy:
         return DoubtPolicy(timedelta(seconds=self.doubt_settle_seconds), timedelta(seconds=self.doubt_wait_seconds),
                            self.refusals_in_a_row)
+
+    def reconciliation(self) -> ReconcileSettings:
+        return ReconcileSettings(self.posting(), Journals(purchase=self.purchase_journal, payment=self.payment_journal))
 
     def payments(self, ap_account_id: str, bank_account_id: str) -> PaymentSettings:
         kind = "general" if self.payment_entry_kind == "general" else "bank"

@@ -40,14 +40,19 @@ def payment_description(payment: Mapping[str, Any], invoice_numbers: list[str]) 
 def plan_payment_entry(
     payment: Mapping[str, Any], *, supplier_id: str, invoice_numbers: list[str], settings: PaymentSettings
 ) -> dict[str, Any]:
-    """The Exact entry for a payment: the AP line (debit, on the supplier) against the bank."""
+    """The Exact entry for a payment: the AP line (debit, on the supplier) against the bank.
+
+    A bank line's AmountFC is seen from the bank: money paid out is negative, and Exact books the line's own
+    account (accounts payable) with the opposite sign, a debit that settles the bill's credit. A general
+    journal entry states both sides itself, debits positive.
+    """
     amount = float(money(payment.get("amount", 0)))
     when = str(payment.get("processDate") or payment.get("createdTime") or "")[:10]
     description = payment_description(payment, invoice_numbers)
     ap_line = {"GLAccount": settings.ap_account_id, "AmountFC": amount, "Account": supplier_id, "Date": when,
                "Description": description}
     if settings.entry_kind == "bank":
-        return {"JournalCode": settings.journal, "BankEntryLines": [ap_line]}
+        return {"JournalCode": settings.journal, "BankEntryLines": [{**ap_line, "AmountFC": -amount}]}
     bank_line = {"GLAccount": settings.bank_account_id, "AmountFC": -amount, "Date": when,
                  "Description": description}
     return {"JournalCode": settings.journal, "GeneralJournalEntryLines": [ap_line, bank_line]}

@@ -14,7 +14,7 @@ from exact_bill_pipeline.state import audit
 from exact_bill_pipeline.state.claims import LEASE, Claimant, ClaimantRecord, aware, claimants
 from exact_bill_pipeline.state.db import StateStore, database_now
 from exact_bill_pipeline.state.rows import insert_new, of_keys, of_sources, update_by_source
-from exact_bill_pipeline.state.schema import bill_snapshots, posting_ledger
+from exact_bill_pipeline.state.schema import posting_ledger
 
 LedgerState = Literal["posting", "posted", "uncertain", "rejected", "absent"]
 SourceKind = Literal["bill", "payment", "vendor"]
@@ -284,37 +284,6 @@ class PostingLedger:
             query = query.where(posting_ledger.c.state == state)
         with self.store.transaction() as conn:
             return conn.execute(query).scalar_one()
-
-    def reconciliation(self, kind: str, *, limit: int = 100) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """Per day, the posted total against the source's total for the same sources; and the sources that differ.
-
-        Computed in the database, so that a ledger of any size is checked in constant memory.
-        """
-        snapshot = bill_snapshots.alias("s")
-        joined = posting_ledger.outerjoin(snapshot, sa.and_(snapshot.c.source_kind == posting_ledger.c.source_kind,
-                                                            snapshot.c.source_id == posting_ledger.c.source_id))
-        posted = sa.and_(posting_ledger.c.source_kind == kind, posting_ledger.c.state == "posted")
-        days = (sa.select(posting_ledger.c.partition_date.label("day"), sa.func.count().label("postings"),
-                          sa.func.sum(posting_ledger.c.amount).label("posted"),
-                          sa.func.sum(snapshot.c.amount).label("in_source"))
-                .select_from(joined).where(posted).group_by(posting_ledger.c.partition_date)
-                .order_by(posting_ledger.c.partition_date))
-        differing = (sa.select(posting_ledger.c.partition_date.label("day"), posting_ledger.c.source_id,
-                               posting_ledger.c.amount.label("posted"), snapshot.c.amount.label("in_source"))
-                     .select_from(joined)
-                     .where(posted, sa.or_(snapshot.c.amount.is_(None), snapshot.c.amount != posting_ledger.c.amount))
-                     .order_by(posting_ledger.c.partition_date, posting_ledger.c.source_id).limit(limit))
-        with self.store.transaction() as conn:
-            return ([dict(r) for r in conn.execute(days).mappings()],
-                    [dict(r) for r in conn.execute(differing).mappings()])
-
-    def duplicate_entry_ids(self) -> list[dict[str, Any]]:
-        """EntryIDs the ledger holds for more than one source (the unique index makes this a safety net)."""
-        query = (sa.select(posting_ledger.c.exact_entry_id, sa.func.count().label("sources"))
-                 .where(posting_ledger.c.exact_entry_id.is_not(None))
-                 .group_by(posting_ledger.c.exact_entry_id).having(sa.func.count() > 1))
-        with self.store.transaction() as conn:
-            return [dict(row) for row in conn.execute(query).mappings()]
 
 
 def _settle_after(entry: LedgerEntry, holder: ClaimantRecord | None, settle: timedelta, now: datetime) -> datetime:

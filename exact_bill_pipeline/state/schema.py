@@ -247,3 +247,77 @@ leases = sa.Table(
     sa.Column("holder", sa.String(200), nullable=False),
     sa.Column("expires_at", sa.Float, nullable=False),  # seconds since the epoch, by the database's clock
 )
+
+# What Exact holds: the TransactionLines of the connector's journals (and of purchase entries in any journal,
+# where a bill typed by hand lands), mirrored through the sync endpoint by their row version (Timestamp).
+exact_transaction_lines = sa.Table(
+    "exact_transaction_lines",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("entry_id", sa.String(36), nullable=False, index=True),
+    sa.Column("entry_number", sa.Integer, nullable=True),
+    sa.Column("line_number", sa.Integer, nullable=False),
+    sa.Column("journal_code", sa.String(20), nullable=False),
+    sa.Column("entry_type", sa.Integer, nullable=True),
+    sa.Column("line_date", sa.Date, nullable=True),
+    sa.Column("gl_account_code", sa.String(40), nullable=True),
+    sa.Column("cost_center", sa.String(40), nullable=True),
+    sa.Column("account_id", sa.String(36), nullable=True),
+    sa.Column("amount", sa.Numeric(18, 2), nullable=False),
+    sa.Column("currency", sa.String(8), nullable=True),
+    sa.Column("your_ref", sa.String(200), nullable=True),
+    sa.Column("invoice_number", sa.BigInteger, nullable=True),
+    sa.Column("description", sa.Text, nullable=True),
+    # Exact's own Created: an entry typed by hand counts as the connector's only after its first posting.
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("row_timestamp", sa.BigInteger, nullable=False),
+    # The read that last saw the line: what a full re-read does not see again, Exact no longer has.
+    sa.Column("seen_in_read", sa.Integer, nullable=False),
+)
+
+# Lines or entries Exact deleted: from sync/Deleted, or missing from a full re-read after its log ran out.
+exact_deletions = sa.Table(
+    "exact_deletions",
+    metadata,
+    sa.Column("entity_key", sa.String(36), primary_key=True),
+    sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("deleted_by", sa.String(36), nullable=True),
+    sa.Column("found_by", sa.String(20), nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Each reconciliation against Exact: what it read, what it spent and how many findings of each kind.
+reconciliations = sa.Table(
+    "reconciliations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("full_read", sa.Boolean, nullable=False),
+    sa.Column("lines_read", sa.Integer, nullable=False),
+    sa.Column("deletions_read", sa.Integer, nullable=False),
+    sa.Column("exact_calls", sa.Integer, nullable=False),
+    sa.Column("documents", sa.Integer, nullable=False),
+    sa.Column("expected", sa.Integer, nullable=False),
+    sa.Column("entries_in_scope", sa.Integer, nullable=False),
+    sa.Column("counts", sa.Text, nullable=False),
+)
+
+# The findings of the latest reconciliation, each with the bill, the vendor and the amounts.
+reconciliation_findings = sa.Table(
+    "reconciliation_findings",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("reconciliation_id", sa.Integer, nullable=False, index=True),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("source_kind", sa.String(20), nullable=True),
+    sa.Column("source_id", sa.String(40), nullable=True),
+    sa.Column("vendor", sa.Text, nullable=True),
+    sa.Column("invoice", sa.String(200), nullable=True),
+    sa.Column("day", sa.Date, nullable=True),
+    sa.Column("bill_amount", sa.Numeric(18, 2), nullable=True),
+    sa.Column("exact_amount", sa.Numeric(18, 2), nullable=True),
+    sa.Column("entries", sa.Text, nullable=True),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Column("differences", sa.Text, nullable=True),
+)

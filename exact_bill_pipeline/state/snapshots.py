@@ -56,6 +56,13 @@ def in_partitions(conn: sa.Connection, kind: str, partitions: list[str]) -> list
     return out
 
 
+def of_kind(conn: sa.Connection, kind: str) -> list[Snapshot]:
+    """Every snapshot of one kind, day by day."""
+    query = (sa.select(bill_snapshots).where(bill_snapshots.c.source_kind == kind)
+             .order_by(bill_snapshots.c.partition_date, bill_snapshots.c.source_id))
+    return [_snapshot(row) for row in conn.execute(query).mappings()]
+
+
 def counts_by_partition(conn: sa.Connection, kind: str, partitions: list[str]) -> dict[str, int]:
     """How many snapshots each of these days holds (days without any are left out)."""
     out: dict[str, int] = {}

@@ -95,13 +95,13 @@ def test_the_content_hash_changes_with_what_reaches_exact_and_only_that():
         "vendorId": {"before": "v1", "after": "v2"}, "archived": {"before": False, "after": True}}
 
 
-def test_a_payment_becomes_a_bank_entry_on_the_supplier_against_accounts_payable():
+def test_a_payment_becomes_a_bank_entry_paying_out_of_the_bank_on_the_supplier_against_accounts_payable():
     payment = {"id": "stp1", "amount": 150.5, "processDate": "2026-07-01", "status": "PAID",
                "billPayments": [{"billId": "b1", "amount": 150.5}]}
     entry = plan_payment_entry(payment, supplier_id="s-acme", invoice_numbers=["INV-7"],
                                settings=PaymentSettings(journal="20", ap_account_id="g-ap"))
     assert entry == {"JournalCode": "20", "BankEntryLines": [
-        {"GLAccount": "g-ap", "AmountFC": 150.5, "Account": "s-acme", "Date": "2026-07-01",
+        {"GLAccount": "g-ap", "AmountFC": -150.5, "Account": "s-acme", "Date": "2026-07-01",
          "Description": "BILL stp1 INV-7"}]}
     general = plan_payment_entry(payment, supplier_id="s-acme", invoice_numbers=["INV-7"],
                                  settings=PaymentSettings("general", "90", "g-ap", "g-bank"))

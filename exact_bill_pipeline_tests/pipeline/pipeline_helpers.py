@@ -12,8 +12,7 @@ import requests
 
 from exact_bill_pipeline.clients.exact_online.api import ExactApi
 from exact_bill_pipeline.clients.exact_online.resource import ExactOnlineClient
-from exact_bill_pipeline.definitions import ASSETS, build_definitions
-from exact_bill_pipeline.defs.checks import ALL_CHECKS
+from exact_bill_pipeline.definitions import ASSETS, CHECKS, build_definitions
 from exact_bill_pipeline.defs.resources import AccountingSettings, StateDatabase
 from exact_bill_pipeline.sandbox.server import RunningSandboxes
 from exact_bill_pipeline.state.db import StateStore
@@ -53,7 +52,7 @@ class Pipeline:
             checks = [s for s in selection if isinstance(s, dg.AssetChecksDefinition)]
             assets = [s for s in selection if not isinstance(s, dg.AssetChecksDefinition)]
             chosen = dg.AssetSelection.assets(*assets) | dg.AssetSelection.checks(*checks)
-        return dg.materialize([*ASSETS, *ALL_CHECKS], selection=chosen, resources=self.resources,
+        return dg.materialize([*ASSETS, *CHECKS], selection=chosen, resources=self.resources,
                               instance=instance or self.instance, tags=tags, partition_key=partition,
                               run_config=run_config,
                               raise_on_error=raise_on_error)

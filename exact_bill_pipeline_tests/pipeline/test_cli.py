@@ -66,6 +66,10 @@ def test_the_demo_summarizes_and_a_second_run_posts_nothing(tmp_path):
             "exact_calls", "bill_calls"} <= set(summary)
     assert summary["bills_posted"] > 20
     assert summary["exact_calls"] >= summary["bills_posted"] + summary["payments_posted"]
+    assert summary["expected_in_exact"] == summary["bills_posted"] + summary["payments_posted"]
+    assert summary["reconciliation"] == {"missing": 0, "extra": 0, "duplicated": 0, "different": 0, "deleted": 0,
+                                         "day_total": 0, "vendor_total": 0}
+    assert summary["reconciliation_calls"] == 2  # under 1,000 lines: one page, and the deletion log
 
     second = json.loads(runner.invoke(main, arguments).output.strip().splitlines()[-1])
     assert (second["bills_posted"], second["payments_posted"], second["suppliers_created"]) == (0, 0, 0)
@@ -86,3 +90,36 @@ def test_a_backfill_over_a_range_posts_once_and_reruns_post_nothing(pipeline, mo
     assert again.exit_code == 0, again.output
     assert "exact_purchase_entries: posted 0" in again.output
     assert runner.invoke(main, ["backfill", last, first]).exit_code == 2
+
+
+def test_reconcile_runs_through_the_same_service_and_prints_what_the_checks_see(pipeline, monkeypatch):
+    from exact_bill_pipeline.defs.jobs import PAYABLES_ASSETS, REFERENCE_ASSETS
+    from exact_bill_pipeline.defs.reconciliation import duplicates_in_exact, exact_reconciliation
+    from exact_bill_pipeline.state.ledger import PostingLedger
+    from exact_bill_pipeline_tests.pipeline.pipeline_helpers import exact_reader
+
+    pipeline.run(selection=[*REFERENCE_ASSETS, *PAYABLES_ASSETS], days=pipeline.history())
+    use_sandboxes(pipeline, monkeypatch)
+    runner = CliRunner()
+    never = runner.invoke(main, ["reconcile"])
+    assert never.exit_code == 1
+    assert "has not been reconciled yet" in never.output
+
+    clean = runner.invoke(main, ["reconcile", "--run"])
+    assert clean.exit_code == 0, clean.output
+    assert re.search(r"Read \d+ line\(s\) and 0 deletion\(s\) from Exact in 2 call\(s\) \(a full read\)", clean.output)
+    assert "Nothing to report" in clean.output
+
+    twice = PostingLedger(pipeline.store).entries(kind="bill", state="posted")[0]
+    exact_reader(pipeline).create_purchase_entry(twice.sent)
+    found = runner.invoke(main, ["reconcile", "--run"])
+    assert "in 2 call(s)." in found.output
+    assert re.search(rf"^duplicated\s+{twice.source_id}\s", found.output, re.MULTILINE)
+    as_json = [json.loads(line) for line in runner.invoke(main, ["reconcile", "--json", "--kind", "duplicated"]
+                                                          ).output.splitlines()]
+    assert [(f["kind"], f["source_id"]) for f in as_json] == [("duplicated", twice.source_id)]
+    assert len(as_json[0]["entries"]) == 2
+
+    checked = pipeline.run(selection=[exact_reconciliation, duplicates_in_exact]).get_asset_check_evaluations()
+    duplicates = next(c for c in checked if c.check_name == "duplicates_in_exact")
+    assert duplicates.metadata["document_ids"].value == [twice.source_id]

@@ -229,25 +229,19 @@ def test_the_dagster_instance_records_one_materialization_per_day(pipeline):
     assert last in keys
 
 
-def test_the_totals_check_names_a_bill_whose_amount_changed_after_posting(pipeline):
-    from exact_bill_pipeline.defs.checks import posted_totals_match_bill
+def test_the_differences_check_names_a_bill_whose_amount_was_changed_in_exact(pipeline):
+    from exact_bill_pipeline.defs.reconciliation import differences_in_exact, exact_reconciliation
+
+    def reconciled() -> dg.AssetCheckEvaluation:
+        result = pipeline.run(selection=[exact_reconciliation, differences_in_exact])
+        return next(c for c in result.get_asset_check_evaluations() if c.check_name == "differences_in_exact")
 
     day, bills = busiest_day(pipeline)
     pipeline.run(selection=only(ENTRIES), partition=day)
-    assert pipeline.run(selection=[posted_totals_match_bill]).get_asset_check_evaluations()[0].passed
-    bill = control(pipeline.running, "bill", "PATCH", f"bills/{bills[0]}", {
-        "billLineItems": [{"amount": 12345.67, "description": "changed",
-                           "classifications": {"chartOfAccountId": _first_account(pipeline, bills[0])}}]})
-    pipeline.run(selection=only("bill_bills"), partition=day)
-    check = pipeline.run(selection=[posted_totals_match_bill]).get_asset_check_evaluations()[0]
+    assert reconciled().passed
+    entry = PostingLedger(pipeline.store).get("bill", bills[0])
+    control(pipeline.running, "exact", "PATCH", f"entries/{entry.exact_entry_id}/lines/1", {"amount": 12345.67})
+    check = reconciled()
     assert not check.passed
-    assert bill["id"] in check.metadata["differences"].value
-    assert "12345.67" in check.metadata["differences"].value
-
-
-def _first_account(pipeline, bill_id: str) -> str:
-    from exact_bill_pipeline.state import snapshots
-
-    with pipeline.store.transaction() as conn:
-        snapshot = snapshots.get(conn, "bill", bill_id)
-    return snapshot.data["billLineItems"][0]["classifications"]["chartOfAccountId"]
+    assert check.metadata["document_ids"].value == [bills[0]]
+    assert "12345.67" in check.metadata["table"].value

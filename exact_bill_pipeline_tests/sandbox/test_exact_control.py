@@ -115,3 +115,39 @@ def test_a_fault_can_let_some_requests_through_before_it_fires(sandboxes):
                 for _ in range(4)]
     assert statuses[2] == 502
     assert 502 not in statuses[:2] + statuses[3:]
+
+
+def test_a_bookkeeper_can_change_a_booked_line_and_sync_clients_see_it_with_the_entry_still_in_balance(
+        client, sandboxes):
+    entry = client.post(PE, purchase_entry(client), prefer=True).json()["d"]
+    before = control(sandboxes, "GET", "state").json()["last_timestamp"]
+
+    changed = control(sandboxes, "PATCH", f"entries/{entry['EntryID']}/lines/1",
+                      {"amount": 160.25, "cost_center": "200", "gl_account": "4240"})
+
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["AmountFC"] == 185.75
+    synced = client.results("sync/Financial/TransactionLines", {
+        "$select": "Timestamp,EntryID,LineNumber,AmountFC,CostCenter,GLAccountCode,Modified",
+        "$filter": f"Timestamp gt {before}L"})
+    mine = sorted((r["LineNumber"], r["AmountFC"], r["CostCenter"], r["GLAccountCode"]) for r in synced
+                  if r["EntryID"] == entry["EntryID"])
+    assert mine == [(0, -185.75, None, "1600"), (1, 160.25, "200", "4240")]
+    assert all(r["Timestamp"] > before for r in synced)
+    lines = client.results(f"{PE}(guid'{entry['EntryID']}')/PurchaseEntryLines", {"$select": "LineNumber,AmountFC"})
+    assert sorted((r["LineNumber"], r["AmountFC"]) for r in lines) == [(1, 160.25), (2, 25.5)]
+
+
+def test_a_line_change_is_refused_with_a_reason_when_it_would_not_be_booked(client, sandboxes):
+    entry = client.post(PE, purchase_entry(client), prefer=True).json()["d"]
+    path = f"entries/{entry['EntryID']}/lines"
+    assert "cost center" in control(sandboxes, "PATCH", f"{path}/1", {"cost_center": "999"}).json()["error"].lower()
+    assert control(sandboxes, "PATCH", f"{path}/1", {"gl_account": "0000"}).status_code == 400
+    assert control(sandboxes, "PATCH", f"{path}/1", {"amount": "a lot"}).status_code == 400
+    assert control(sandboxes, "PATCH", f"{path}/1", {"colour": "blue"}).status_code == 400
+    assert control(sandboxes, "PATCH", f"{path}/9", {"amount": 1.0}).status_code == 400
+    unknown = control(sandboxes, "PATCH", "entries/00000000-0000-4000-8000-000000000000/lines/1", {"amount": 1.0})
+    assert unknown.status_code == 404
+    processed = control(sandboxes, "GET", "entries?kind=purchase").json()["purchase"][0]  # seeded, processed
+    refused = control(sandboxes, "PATCH", f"entries/{processed['EntryID']}/lines/1", {"amount": 1.0})
+    assert "processed" in refused.json()["error"]

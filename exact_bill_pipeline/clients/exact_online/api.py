@@ -256,8 +256,17 @@ class ExactApi:
                             select=_fields(TransactionLine, skip={"Timestamp"}), filter=lines_filter)
 
     def sync_transaction_lines(self, since: int) -> list[TransactionLine]:
-        return self.records(TransactionLine, "sync/Financial/TransactionLines", select=_fields(TransactionLine),
-                            filter=f"Timestamp gt {odata.int64(max(since, 1))}")
+        return [line for page in self.sync_transaction_line_pages(since) for line in page]
+
+    def sync_transaction_line_pages(self, since: int) -> Iterator[list[TransactionLine]]:
+        """Lines changed after row version ``since``, one 1000-row page (one call) at a time, rising Timestamp.
+
+        A caller that stores each page before asking for the next keeps what it read when a later call fails.
+        """
+        query = {"$select": _fields(TransactionLine), "$filter": f"Timestamp gt {odata.int64(max(since, 1))}"}
+        for page in odata.pages(self.get_json, self.url("sync/Financial/TransactionLines", query),
+                                max_pages=self.max_pages):
+            yield [TransactionLine.model_validate(row) for row in page]
 
     def deleted(self, since: int) -> list[Deleted]:
         return self.records(Deleted, "sync/Deleted", select=_fields(Deleted),

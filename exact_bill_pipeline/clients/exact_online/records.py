@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -108,18 +109,26 @@ class JournalEntry(ExactRecord):
 
 
 class TransactionLine(ExactRecord):
+    """One line of a booked entry; line 0 of a purchase entry is its payables line (api-reference §4.5)."""
+
     id: UUID = Field(alias="ID")
     entry_id: UUID | None = Field(default=None, alias="EntryID")
     entry_number: int | None = Field(default=None, alias="EntryNumber")
     line_number: int | None = Field(default=None, alias="LineNumber")
     journal_code: str | None = Field(default=None, alias="JournalCode")
+    type: int | None = Field(default=None, alias="Type")
     gl_account_code: str | None = Field(default=None, alias="GLAccountCode")
     amount_dc: float | None = Field(default=None, alias="AmountDC")
+    # Money in the entry's own currency, as Decimal: JSON's 60.83 must stay 60.83.
+    amount_fc: Decimal | None = Field(default=None, alias="AmountFC")
+    currency: str | None = Field(default=None, alias="Currency")
     cost_center: str | None = Field(default=None, alias="CostCenter")
     account: UUID | None = Field(default=None, alias="Account")
     your_ref: str | None = Field(default=None, alias="YourRef")
+    invoice_number: int | None = Field(default=None, alias="InvoiceNumber")
     description: str | None = Field(default=None, alias="Description")
     date: ODataDate = Field(default=None, alias="Date")
+    created: ODataDate = Field(default=None, alias="Created")
     timestamp: int | None = Field(default=None, alias="Timestamp")
 
 
@@ -139,6 +148,7 @@ class Deleted(ExactRecord):
     entity_key: UUID = Field(alias="EntityKey")
     entity_type: int = Field(alias="EntityType")
     deleted_date: ODataDate = Field(default=None, alias="DeletedDate")
+    deleted_by: UUID | None = Field(default=None, alias="DeletedBy")
 
 
 class WebhookSubscription(ExactRecord):

@@ -34,6 +34,8 @@ SUPPLIER_FIELDS = {"name": "Name", "code": "Code", "email": "Email", "vat_number
                    "is_supplier": "IsSupplier", "blocked": "Blocked", "status": "Status",
                    "chamber_of_commerce": "ChamberOfCommerce", "payment_condition": "PaymentConditionPurchase"}
 FLAG_FIELDS = frozenset({"is_supplier", "blocked"})
+# What a bookkeeper may change on a booked purchase entry line: its amount, cost center code, G/L account code.
+LINE_FIELDS = ("amount", "cost_center", "gl_account")
 
 
 def _guarded(handler: Handler) -> Handler:
@@ -74,6 +76,7 @@ class ExactControl:
             Route(f"{p}/cost-units", _guarded(self.add_cost_unit), methods=["POST"]),
             Route(f"{p}/suppliers", _guarded(self.add_supplier), methods=["POST"]),
             Route(f"{p}/suppliers/{{id}}", _guarded(self.edit_supplier), methods=["PATCH"]),
+            Route(f"{p}/entries/{{id}}/lines/{{line:int}}", _guarded(self.change_entry_line), methods=["PATCH"]),
             Route(f"{p}/delete", _guarded(self.delete_record), methods=["POST"]),
             Route(f"{p}/revoke-consent", _guarded(self.revoke_consent), methods=["POST"]),
             Route(f"{p}/entries", _guarded(self.entries), methods=["GET"]),
@@ -169,6 +172,30 @@ class ExactControl:
             raise ControlError(f"send at least one of {', '.join(SUPPLIER_FIELDS)}")
         row = self.postings.update_account(request.path_params["id"].lower(), changes)
         return JSONResponse(_plain(row))
+
+    # ----- a bookkeeper's corrections -----------------------------------------------------------------------------
+    async def change_entry_line(self, request: Request) -> Response:
+        body = await read_json_object(request)
+        unknown = sorted(set(body) - set(LINE_FIELDS))
+        if unknown or not body:
+            raise ControlError(f"send one or more of {', '.join(LINE_FIELDS)}; not {', '.join(unknown) or 'nothing'}")
+        changes: Row = {}
+        if "amount" in body:
+            if isinstance(body["amount"], bool) or not isinstance(body["amount"], int | float):
+                raise ControlError("amount must be a number")
+            changes["AmountFC"] = float(body["amount"])
+        if "cost_center" in body:
+            changes["CostCenter"] = body["cost_center"] or None
+        if "gl_account" in body:
+            code = _text(body, "gl_account")
+            gl = next((r for r in self.store.find("GLAccounts", "Code", code) if not r.get("IsBlocked")), None)
+            if gl is None:
+                raise ControlError(f"no active G/L account has code {code}")
+            changes["GLAccount"] = gl["ID"]
+        key = request.path_params["id"].lower()
+        entry = self.postings.change_purchase_line(key, request.path_params["line"], changes)
+        return JSONResponse({**_plain(entry), "Lines": self._lines("PurchaseEntryLines", key),
+                             "TransactionLines": self._lines("TransactionLines", key)})
 
     # ----- deletions ---------------------------------------------------------------------------------------------
     async def delete_record(self, request: Request) -> Response:

@@ -531,6 +531,46 @@ class Postings:
         self._entry_numbers[journal_code] = max(current, number)
         return number
 
+    # ----- a bookkeeper's correction of a booked purchase entry ----------------------------------------------------
+    def change_purchase_line(self, entry_id: str, line_number: int, changes: Row) -> Row:
+        """Changes one line of a purchase entry as a person does in Exact's screens (the API has no such PUT).
+
+        ``changes`` holds AmountFC, CostCenter (a code, or None) and GLAccount (an ID). The entry stays in
+        balance: its payables line 0 and its totals follow. Every record touched gets a new Timestamp, so sync
+        clients see the change, as in Exact.
+        """
+        entry = self.store.get("PurchaseEntries", entry_id)
+        if entry is None:
+            raise not_found("PurchaseEntries")
+        if entry.get("Status") == 50:
+            # UNCONFIRMED wording; Exact does not let a processed entry be changed.
+            raise ValidationFailed([f"Entry is processed and cannot be changed: {entry['EntryNumber']}"])
+        line = next((r for r in self.store.children("PurchaseEntryLines", entry_id)
+                     if r["LineNumber"] == line_number), None)
+        if line is None:
+            raise ValidationFailed([f"Entry {entry['EntryNumber']} has no line {line_number}"])
+        check = Checker(self.store, self.currency)
+        gl = check.gl_account(changes.get("GLAccount", line["GLAccount"]))
+        center = check.cost_center(changes.get("CostCenter", line.get("CostCenter")), gl, entry["EntryDate"])
+        check.fail_if_any()
+        amount = money(changes.get("AmountFC", line["AmountFC"]))
+        assert gl is not None
+        booked = {"GLAccount": gl["ID"], "GLAccountCode": gl["Code"], "GLAccountDescription": gl["Description"],
+                  "CostCenter": center and center["Code"], "CostCenterDescription": center and center["Description"],
+                  "AmountFC": amount, "AmountDC": amount}
+        self.store.update("PurchaseEntryLines", line["ID"], {**booked, "VATBaseAmountFC": amount,
+                                                             "VATBaseAmountDC": amount})
+        total = money(sum(r["AmountFC"] for r in self.store.children("PurchaseEntryLines", entry_id)))
+        for row in self.store.children("TransactionLines", entry_id):
+            if row["LineNumber"] == line_number:
+                self.store.update("TransactionLines", row["ID"], {**booked, "AmountVATBaseFC": amount})
+            elif row["LineNumber"] == 0:
+                self.store.update("TransactionLines", row["ID"], {"AmountFC": -total, "AmountDC": -total,
+                                                                  "AmountVATBaseFC": -total})
+        changed = self.store.update("PurchaseEntries", entry_id, {"AmountFC": total, "AmountDC": total})
+        self.store.emit(ChangeEvent("PurchaseEntries", "Update", entry_id, "purchaseentry/PurchaseEntries"))
+        return changed
+
     # ----- deleting entries ------------------------------------------------------------------------------------
     def delete_entry(self, table: str, key: str, force: bool = False) -> Row:
         """Deletes an entry with its lines and TransactionLines; processed entries cannot be deleted."""
