@@ -42,6 +42,7 @@ ENTRIES = r"purchaseentry/PurchaseEntries|financialtransaction/BankEntries"
 ENTRY_NAMES = re.compile(ENTRIES)
 DAYS = 120
 KILLS = 3
+BURST_EVERY = 180  # seconds
 WEBHOOK_RUNS = 8
 
 
@@ -83,8 +84,8 @@ def in_exact_now(exact_url: str) -> int:
 
 
 def burst_429s(exact_url: str, stop: threading.Event, fired: list[int]) -> None:
-    """A burst of Exact's own 429s each minute: each costs the client a wait for the next minute."""
-    while not stop.wait(60):
+    """A burst of Exact's own 429s every few minutes: each costs the client a wait for the next minute."""
+    while not stop.wait(BURST_EVERY):
         fault(exact_url, kind="rate_limit", count=5, path="/api/v1/")
         fired.append(5)
 
@@ -109,7 +110,7 @@ def run(bills: int, storage_kind: str, seed: int) -> None:
         with (tempfile.TemporaryDirectory() as home, storage(storage_kind, Path(home)) as (state_url, yaml, env_extra)):
             env = {**os.environ, **environment_for(exact_url, bill_url, state_url, LIFTED), **env_extra,
                    "DAGSTER_HOME": home, "EXACT_READ_TIMEOUT_SECONDS": "2", "EXACT_DOUBT_SETTLE_SECONDS": "6",
-                   "EXACT_DOUBT_WAIT_SECONDS": "10", "EXACT_REFUSALS_IN_A_ROW": "50"}
+                   "EXACT_DOUBT_WAIT_SECONDS": "8", "EXACT_REFUSALS_IN_A_ROW": "50"}
             shutil.copyfile(yaml, Path(home, "dagster.yaml"))
             with environment(env):
                 from exact_bill_pipeline.config import exact_client
@@ -191,7 +192,7 @@ def report(exact_url: str, bill_url: str, env: dict[str, str], state_url: str, c
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--bills", type=int, default=2600, help="bills to seed (about 80 %% are postable)")
+    parser.add_argument("--bills", type=int, default=2500, help="bills to seed (most are postable)")
     parser.add_argument("--storage", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
