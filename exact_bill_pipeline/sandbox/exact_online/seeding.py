@@ -5,10 +5,12 @@ from __future__ import annotations
 import random
 import uuid
 
+from exact_bill_pipeline.sandbox.exact_online.currency import CURRENCY_NAMES
 from exact_bill_pipeline.sandbox.exact_online.edm import DAY_MS, date_ms
 from exact_bill_pipeline.sandbox.exact_online.postings import GL_TYPES, PURCHASE_JOURNAL, LineRefs, Postings
 from exact_bill_pipeline.sandbox.exact_online.store import DivisionStore
-from exact_bill_pipeline.sandbox.seed import CURRENCY, Firm, PurchaseOrderSeed, exact_supplier_code
+from exact_bill_pipeline.sandbox.exact_online.vat import add_vat_code
+from exact_bill_pipeline.sandbox.seed import Firm, PurchaseOrderSeed, exact_supplier_code
 from exact_bill_pipeline.sandbox.settings import SandboxSettings
 
 
@@ -17,15 +19,18 @@ def seed_division(store: DivisionStore, postings: Postings, settings: SandboxSet
     rng = random.Random(f"exact-sandbox:{settings.seed}")
     _gl_accounts(store, firm, setup_ms)
     _cost_centers(store, firm, setup_ms)
-    _journals(store, firm, setup_ms, rng)
+    _journals(store, firm, setup_ms, rng, settings.exact.currency)
     for period in firm.financial_periods:
         store.insert("FinancialPeriods", {"ID": period.id, "FinYear": period.year, "FinPeriod": period.period,
                                           "StartDate": date_ms(period.start), "EndDate": date_ms(period.end)},
                      setup_ms)
     _relations(store, postings, settings, firm, setup_ms, rng)
     for order in firm.purchase_orders:
-        _purchase_order(store, order, rng)
+        _purchase_order(store, order, rng, settings.exact.currency)
     _historic_entries(store, postings, firm)
+    # Added after everything above, so that the IDs and row versions of the firm's older records stay as they were.
+    add_vat_code(store, {"ID": _uuid(rng), "Code": "0", "Description": "No VAT", "Type": "N", "Percentage": 0.0},
+                 setup_ms)
 
 
 def _gl_accounts(store: DivisionStore, firm: Firm, setup_ms: int) -> None:
@@ -52,13 +57,13 @@ def _cost_centers(store: DivisionStore, firm: Firm, setup_ms: int) -> None:
                                    "EndDate": None}, setup_ms)
 
 
-def _journals(store: DivisionStore, firm: Firm, setup_ms: int, rng: random.Random) -> None:
+def _journals(store: DivisionStore, firm: Firm, setup_ms: int, rng: random.Random, currency: str) -> None:
     for journal in firm.journals:
         gl = next((r for r in store.find("GLAccounts", "Code", journal.gl_account_code)), None)
         bank = journal.type == 12
         store.insert("Journals", {
             "ID": journal.id, "Code": journal.code, "Description": journal.description, "Type": journal.type,
-            "Currency": CURRENCY, "CurrencyDescription": "US Dollar", "AllowVAT": False,
+            "Currency": currency, "CurrencyDescription": CURRENCY_NAMES.get(currency, currency), "AllowVAT": False,
             "AllowVariableCurrency": False, "AllowVariableExchangeRate": False, "AutoSave": False,
             "IsBlocked": False, "GLAccount": gl and gl["ID"], "GLAccountCode": gl and gl["Code"],
             "GLAccountDescription": gl and gl["Description"], "GLAccountType": gl and gl["Type"],
@@ -81,7 +86,7 @@ def _relations(
             "Status": "C" if relation.is_customer else None, "Blocked": relation.blocked,
             "VATNumber": relation.vat_number, "Email": relation.email, "City": relation.city, "Country": "US",
             "CountryName": "United States", "Type": "A", "Language": "EN",
-            "PurchaseCurrency": CURRENCY if relation.is_supplier else None,
+            "PurchaseCurrency": settings.exact.currency if relation.is_supplier else None,
             "GLAP": ap["ID"] if relation.is_supplier else None,
             "PaymentConditionPurchase": f"{terms:02d}" if relation.is_supplier else None,
         }, setup_ms)
@@ -95,7 +100,7 @@ def _relations(
         }, setup_ms)
 
 
-def _purchase_order(store: DivisionStore, order: PurchaseOrderSeed, rng: random.Random) -> None:
+def _purchase_order(store: DivisionStore, order: PurchaseOrderSeed, rng: random.Random, currency: str) -> None:
     supplier = store.get("Accounts", order.supplier_id) or {}
     total = round(sum(qty * price for _d, qty, price in order.lines), 2)
     order_ms = date_ms(order.order_date)
@@ -104,7 +109,7 @@ def _purchase_order(store: DivisionStore, order: PurchaseOrderSeed, rng: random.
         "SupplierCode": supplier.get("Code"), "SupplierName": supplier.get("Name"), "OrderDate": order_ms,
         "ReceiptDate": date_ms(order.receipt_date), "Description": order.description, "YourRef": order.your_ref,
         "OrderStatus": order.status, "ReceiptStatus": order.status, "InvoiceStatus": 10, "ApprovalStatus": 2,
-        "ApprovalStatusDescription": "Approved", "Currency": CURRENCY, "AmountFC": total, "AmountDC": total,
+        "ApprovalStatusDescription": "Approved", "Currency": currency, "AmountFC": total, "AmountDC": total,
         "AmountFCExclVat": total, "VATAmount": 0.0, "Source": 1, "PurchaseOrderLineCount": len(order.lines),
         "DropShipment": False, "ExchangeRate": 1.0,
     }
