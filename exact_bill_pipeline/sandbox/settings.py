@@ -56,7 +56,7 @@ class ExactSandboxSettings:
     currency: str = "USD"
     # The G/L account (code) Exact's financial settings name for realized exchange rate differences; without it a
     # difference stays open on the invoice (docs/ap-documents.md, Currency).
-    exchange_difference_account: str = "8950"
+    exchange_difference_account: str = "4790"
 
 
 @dataclass(frozen=True)

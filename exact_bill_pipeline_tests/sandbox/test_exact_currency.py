@@ -91,6 +91,8 @@ def test_without_a_variable_rate_the_rate_table_of_the_entry_date_applies(client
 def test_currency_refusals_in_exact_words(client, sandboxes):
     assert problems(client.post(PE, purchase_entry(client, Currency="XYZ"))) == {"Invalid reference: Currency"}
     ok(control(sandboxes, "POST", "exchange-rates", {"currency": "GBP", "rate": 1.25}), 201)
+    ok(control(sandboxes, "PATCH", "journals/60", {"allow_variable_currency": False,
+                                                   "allow_variable_exchange_rate": False}))
     assert problems(client.post(PE, purchase_entry(client, Currency="GBP", Rate=1.25))) >= {"Not allowed: Currency"}
     ok(control(sandboxes, "PATCH", "journals/60", {"allow_variable_currency": True,
                                                    "allow_variable_exchange_rate": True}))

@@ -73,12 +73,13 @@ def test_journal_status_list_shows_every_journal_and_period_and_pages_on_its_com
     rows = [row for page in pages for row in page]
     assert len(pages) > 1
     assert len({(r["Journal"], r["Year"], r["Period"]) for r in rows}) == len(rows)
-    closed = [r for r in rows if r["Status"] == 1]
+    closed = [r for r in rows if r["Status"] == 1 and (r["Year"], r["Period"]) == (year, period)]
     assert [(r["Journal"], r["Year"], r["Period"], r["StatusDescription"], r["JournalType"]) for r in closed] == [
         ("60", year, period, "Closed", 22)]
     uri = closed[0]["__metadata"]["uri"]
     assert uri.endswith(f"{STATUS}(Journal='60',Period={period},Year={year})")
-    filtered = client.results(STATUS, {"$select": "Journal", "$filter": "Status eq 1"})
+    filtered = client.results(STATUS, {"$select": "Journal", "$filter": f"Status eq 1 and Year eq {year} and "
+                                                                        f"Period eq {period}"})
     assert [r["Journal"] for r in filtered] == ["60"]
 
 
