@@ -238,19 +238,20 @@ class Postings:
     ) -> None:
         """One generated VAT line per VAT code, on the code's VAT-to-claim account ("VAT Lines will be automatically
         created if the VATCode is specified", GeneralJournalEntryLines reference)."""
-        by_code: dict[str, tuple[LineVat, list[Amounts]]] = {}
+        by_code: dict[str, list[tuple[LineVat, Amounts]]] = {}
         for vat, tax in zip(vats, taxes, strict=True):
             if vat.code is not None and tax.fc:
-                by_code.setdefault(vat.code["Code"], (vat, []))[1].append(tax)
-        for vat, amounts in by_code.values():
-            total = Amounts(money(sum(a.fc for a in amounts)), money(sum(a.dc for a in amounts)),
-                            amounts[0].currency, amounts[0].rate)
+                by_code.setdefault(vat.code["Code"], []).append((vat, tax))
+        for parts in by_code.values():
+            vat = parts[0][0]
+            total = Amounts(money(sum(t.fc for _v, t in parts)), money(sum(t.dc for _v, t in parts)),
+                            parts[0][1].currency, parts[0][1].rate)
+            base = money(sum(v.base_fc for v, _t in parts))
             gl = self.store.get("GLAccounts", vat.code.get("GLToClaim"))
             line = {"VATCode": vat.code_text, "VATCodeDescription": vat.description,
                     "Description": f"{vat.description} {entry.get('Description') or ''}".strip()[:60]}
             self._transaction_line(entry, number, gl, total, at_ms, line=line, account=supplier, kind="purchase",
-                                   vat=LineVat(vat.code, total.fc, total.fc),
-                                   vat_type=self._vat_type(entry, vat, "vat"))
+                                   vat=LineVat(vat.code, base, total.fc), vat_type=self._vat_type(entry, vat, "vat"))
             number += 1
 
     @staticmethod
