@@ -99,9 +99,11 @@ def show_real_time(running: RunningSandboxes, env: dict[str, str], home: Path, s
 
 
 def demo_settings(bills: int, history_days: int) -> SandboxSettings:
-    """The sandboxes with Exact's rate limits raised, so six months of history posts in seconds, not hours."""
-    exact = dataclasses.replace(ExactSandboxSettings(), minutely_limit=100_000, daily_limit=1_000_000)
-    return SandboxSettings(exact=exact, bills=bills, history_days=history_days)
+    """The sandboxes with Exact's rate limits raised, so six months of history posts in seconds, not hours; the firm
+    has the awkward AP documents, and Exact refuses a second entry with a supplier's invoice number."""
+    exact = dataclasses.replace(ExactSandboxSettings(), minutely_limit=100_000, daily_limit=1_000_000,
+                                unique_your_ref=True)
+    return SandboxSettings(exact=exact, bills=bills, history_days=history_days, ap_documents=True)
 
 
 def describe(summary: DemoSummary) -> str:

@@ -44,24 +44,32 @@ def sandbox() -> None:
               help="Days of history the seeded bills spread over.")
 @click.option("--latency-ms", default=0, show_default=True, type=click.IntRange(0),
               help="Extra time every API request stays in flight.")
+@click.option("--exact-currency", default=_exact.currency, show_default=True,
+              help="Base currency of the Exact division.")
+@click.option("--ap-documents/--no-ap-documents", default=True, show_default=True,
+              help="Seed the awkward AP documents: vendor credits, part payments, a vendor billing in EUR, VAT, "
+                   "a duplicated invoice number, a bill in a closed period (docs/ap-documents.md).")
+@click.option("--unique-your-ref/--no-unique-your-ref", default=False, show_default=True,
+              help="Exact refuses a second purchase entry with the same supplier and your reference.")
 def serve(
     host: str, exact_port: int, bill_port: int, exact_client_id: str, exact_client_secret: str,
     exact_redirect_uri: str, exact_webhook_secret: str, exact_division: int, exact_minutely_limit: int,
     exact_daily_limit: int, bill_username: str, bill_password: str, bill_organization_id: str, bill_dev_key: str,
-    seed: int, bills: int, anchor: datetime | None, history_days: int, latency_ms: int,
+    seed: int, bills: int, anchor: datetime | None, history_days: int, latency_ms: int, exact_currency: str,
+    ap_documents: bool, unique_your_ref: bool,
 ) -> None:
     """Run both sandboxes in this process, state in memory, until Ctrl-C."""
     settings = SandboxSettings(
         exact=ExactSandboxSettings(
             client_id=exact_client_id, client_secret=exact_client_secret, redirect_uri=exact_redirect_uri,
             webhook_secret=exact_webhook_secret, division=exact_division, minutely_limit=exact_minutely_limit,
-            daily_limit=exact_daily_limit,
+            daily_limit=exact_daily_limit, currency=exact_currency, unique_your_ref=unique_your_ref,
         ),
         bill=BillSandboxSettings(
             username=bill_username, password=bill_password, organization_id=bill_organization_id,
             dev_key=bill_dev_key,
         ),
-        seed=seed, bills=bills, latency_ms=latency_ms, history_days=history_days,
+        seed=seed, bills=bills, latency_ms=latency_ms, history_days=history_days, ap_documents=ap_documents,
         **({"anchor": anchor.date()} if anchor else {}),
     )
     with SandboxServers(settings, host, exact_port, bill_port) as running:

@@ -52,6 +52,11 @@ class ExactSandboxSettings:
     unique_your_ref: bool = False
     # sync/Deleted keeps its log for 2 months (api-reference §4.5).
     deleted_log_days: int = 61
+    # The division's base currency (system/Divisions.Currency); the demo keeps BILL's main currency, USD.
+    currency: str = "USD"
+    # The G/L account (code) Exact's financial settings name for realized exchange rate differences; without it a
+    # difference stays open on the invoice (docs/ap-documents.md, Currency).
+    exchange_difference_account: str = "4790"
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,9 @@ class BillSandboxSettings:
     # account.number, and no two non-archived classifications of one kind share a name (case-insensitive).
     refuse_duplicate_account_numbers: bool = True
     refuse_duplicate_names: bool = True
+    # UNCONFIRMED whether BILL accepts a bill line of 0 (a free item, a waived fee); accepted by default, as the
+    # harder document for a client. Negative lines and bills that total 0 or less are refused either way.
+    zero_amount_lines: bool = True
 
 
 @dataclass(frozen=True)
@@ -98,3 +106,7 @@ class SandboxSettings:
     latency_ms: int = 0
     # Callbacks must use HTTPS like the real services, except on loopback where the demo runs.
     allow_http_loopback_callbacks: bool = True
+    # The awkward AP documents of issue 14 (sandbox/ap_seed.py): vendor credits, part and split payments, a vendor
+    # billing in EUR, VAT-bearing accounts, a duplicated invoice number, a bill in a closed period. Off for the
+    # small firms of tests that need only ordinary bills.
+    ap_documents: bool = True

@@ -14,8 +14,11 @@ from exact_bill_pipeline_tests.pipeline.pipeline_helpers import Pipeline, make_p
 
 
 def fast_settings(bills: int = 150, history_days: int = 40, **exact: object) -> SandboxSettings:
-    """Exact's rate limits raised out of the way, and a short history, so a full sync takes seconds."""
-    return SandboxSettings(bills=bills, history_days=history_days, exact=dataclasses.replace(
+    """Exact's rate limits raised out of the way, and a short history, so a full sync takes seconds.
+
+    Without the AP documents of issue 14 (vendor credits, EUR bills, VAT, a closed period...): the pipeline does not
+    post them yet; its half of issue 14 turns them on here with the tests that cover them."""
+    return SandboxSettings(bills=bills, history_days=history_days, ap_documents=False, exact=dataclasses.replace(
         ExactSandboxSettings(), minutely_limit=10**6, daily_limit=10**7, **exact))
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import requests
 
+from exact_bill_pipeline.sandbox.ap_seed import ApDocuments
 from exact_bill_pipeline.sandbox.seed import Firm
 from exact_bill_pipeline.sandbox.server import RunningSandboxes
 
@@ -119,6 +120,12 @@ def verify(raw_body: bytes, header_value: str, security_key: str) -> bool:
 def firm(running: RunningSandboxes) -> Firm:
     """The seeded firm the sandbox serves (deterministic from the settings), to compute expectations."""
     return Firm(running.settings)
+
+
+def seeded_bill_count(running: RunningSandboxes) -> int:
+    """The firm's ordinary bills plus, when it has them, its AP documents' bills (issue 14)."""
+    extra = len(ApDocuments(firm(running)).bills) if running.settings.ap_documents else 0
+    return running.settings.bills + extra
 
 
 def create_bill(running: RunningSandboxes, **changes: Any) -> dict[str, Any]:

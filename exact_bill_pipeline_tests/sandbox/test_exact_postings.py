@@ -126,7 +126,8 @@ def test_purchase_entry_validation_wordings(client, accounts):
         ({"EntryDate": "2001-01-05"}, "Financial period not found for date: 2001-01-05"),
         ({"EntryID": "11111111-2222-4333-8444-555555555555"},
          "Invalid value: EntryID is assigned by Exact Online and cannot be supplied"),
-        ({"Currency": "EUR"}, "Invalid reference: Currency"),
+        # JPY, not EUR: since issue 14 the firm's division has EUR rates (a vendor bills in EUR).
+        ({"Currency": "JPY"}, "Invalid reference: Currency"),
         ({"PaymentCondition": "ZZ"}, "Invalid reference: Payment condition"),
     ]
     base = purchase_entry(client)

@@ -1,4 +1,4 @@
-"""The /connect/v3 routes for sessions and for reading bills, vendors and payments (bill.md §2-§4)."""
+"""The /connect/v3 routes for sessions and for reading bills, vendors, payments and vendor credits (bill.md §2-§4)."""
 
 from __future__ import annotations
 
@@ -67,10 +67,12 @@ def session_routes(sandbox: BillSandbox) -> list[Route]:
 
 
 def record_routes(sandbox: BillSandbox) -> list[Route]:
-    """List and get-by-id routes for bills, vendors and payments."""
+    """List and get-by-id routes for bills, vendors, payments and vendor credits."""
     store = sandbox.store
     routes: list[Route] = []
-    for path, table in (("bills", store.bills), ("vendors", store.vendors), ("payments", store.payments)):
+    tables = (("bills", store.bills), ("vendors", store.vendors), ("payments", store.payments),
+              ("vendor-credits", store.vendor_credits))
+    for path, table in tables:
         routes += read_routes(sandbox, f"{API}/{path}", table)
     return routes
 

@@ -6,8 +6,15 @@
                                            paymentStatus, dueDate, ...); sends bill.updated
 - POST  /_sandbox/bills/{id}/archive       and /restore: bill.archived / bill.restored
 - POST  /_sandbox/vendors, PATCH /_sandbox/vendors/{id}, POST .../archive and .../restore: vendor.* events
-- POST  /_sandbox/payments                 pay a bill {billId, status=PAID, processDate?}: payment.updated
+- POST  /_sandbox/payments                 pay (part of) a bill {billId, amount? (default: what is left),
+                                           vendorCredits? [{id, amount}], exchangeRate?, status=PAID,
+                                           processDate?}: payment.updated, and bill.updated as the bill changes
 - PATCH /_sandbox/payments/{id}            change its status {status}: payment.updated (+ payment.failed)
+- POST  /_sandbox/payments/{id}/void       void it {reason?, type?}: the bill and the credits it applied get back
+                                           what it paid; payment.updated and bill.updated
+- POST  /_sandbox/vendor-credits           create a vendor credit {vendorId, referenceNumber, creditDate,
+                                           vendorCreditLineItems[{amount, description?, classifications?}]}
+- POST  /_sandbox/vendor-credits/{id}/apply  apply it to a bill without a payment {billId, amount?}
 - GET   /_sandbox/webhooks                 subscriptions (with status.enabled), every delivery attempt,
                                            and how many deliveries are still queued
 - GET   /_sandbox/sessions                 how many sessions are open
@@ -58,6 +65,10 @@ def control_routes(sandbox: BillSandbox) -> list[Route]:
         route("/vendors/{id}/restore", "POST", 200, lambda r, body: ledger.set_vendor_archived(record_id(r), False)),
         route("/payments", "POST", 201, lambda r, body: ledger.create_payment(body)),
         route("/payments/{id}", "PATCH", 200, lambda r, body: ledger.set_payment_status(record_id(r), body)),
+        route("/payments/{id}/void", "POST", 200, lambda r, body: ledger.void_payment(record_id(r), body)),
+        route("/vendor-credits", "POST", 201, lambda r, body: ledger.create_vendor_credit(body)),
+        route("/vendor-credits/{id}/apply", "POST", 200,
+              lambda r, body: ledger.apply_vendor_credit(record_id(r), body)),
         route("/webhooks", "GET", 200, lambda r, body: sandbox.hooks.control_state()),
         route("/sessions", "GET", 200, lambda r, body: {"open": sandbox.sessions.count()}),
     ]

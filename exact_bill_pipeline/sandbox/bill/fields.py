@@ -61,6 +61,18 @@ PAYMENTS = ListSpec("payments", {
     **TIMES,
 })
 
+# Vendor credits (/v3/vendor-credits): the official filterable and sortable fields were not found (UNCONFIRMED);
+# the sandbox allows what the bills table allows for the same kinds of field, plus status and creditDate.
+VENDOR_CREDITS = ListSpec("vendor-credits", {
+    "id": Field("id", ops=EQ_NE_IN),
+    "archived": Field("archived", "bool", EQ_NE),
+    "vendorId": Field("vendorId", ops=EQ_IN),
+    "status": Field("status", ops=EQ_NE_IN),
+    "creditDate": Field("creditDate", "date", RANGE, sortable=True),
+    "amount": Field("amount", "number", sortable=True),
+    **TIMES,
+})
+
 _CLASSIFICATION_FIELDS = {
     "id": Field("id", ops=EQ_NE_IN),
     "archived": Field("archived", "bool", EQ_NE),

@@ -8,7 +8,15 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
+from exact_bill_pipeline.sandbox.bill.credits import CREDIT_FIELDS, CREDIT_LINE_FIELDS, Credits, credit_record, line_id
 from exact_bill_pipeline.sandbox.bill.fields import ACCOUNTING_CLASSES, COA, DEPARTMENTS, LOCATIONS
+from exact_bill_pipeline.sandbox.bill.settlement import (
+    CLEARED,
+    PENDING,
+    cents,
+    settle,
+    settle_by_status,
+)
 from exact_bill_pipeline.sandbox.bill.state import BillSandbox
 from exact_bill_pipeline.sandbox.bill.store import USER_ID, Table
 from exact_bill_pipeline.sandbox.control import ControlError
@@ -22,10 +30,14 @@ SINGLE_STATUS = {
     "APPROVING": "SCHEDULED", "SCHEDULED": "SCHEDULED", "PENDING": "FUNDING_STARTED", "PAID": "CLEARED",
     "CANCELLED": "CANCELED", "VOID": "VOIDED", "FAILED": "DISBURSEMENT_FAILED_ACTION_NEEDED", "UNDEFINED": "UNDEFINED",
 }
-# What a payment in each status makes of its bill's paymentStatus; any other status leaves it UNPAID.
-BILL_STATUS_FOR_PAYMENT = {"PAID": "PAID", "SCHEDULED": "SCHEDULED", "APPROVING": "SCHEDULED", "PENDING": "SCHEDULED"}
 BILL_FIELDS = ("vendorId", "invoice", "dueDate", "billLineItems", "description", "approvalStatus",
-               "payFromChartOfAccountId", "classifications", "purchaseOrderNumber")
+               "payFromChartOfAccountId", "classifications", "purchaseOrderNumber", "exchangeRate")
+PAYMENT_FIELDS = ("billId", "amount", "vendorCredits", "exchangeRate", "status", "processDate", "disbursementType",
+                  "description")
+# Void request types seen in BILL's Postman collection (the request's VOID_AND_CREDIT, the record's others).
+VOID_TYPES = ("VOID_ONLY", "VOID_AND_CREDIT", "VOID_AND_REISSUE_VCARD")
+# The currency BILL organizations pay in; a vendor billing in another one has bills with an exchangeRate.
+MAIN_CURRENCY = "USD"
 VENDOR_FIELDS = ("name", "shortName", "accountNumber", "accountType", "email", "phone", "address",
                  "paymentInformation", "additionalInfo", "billCurrency")
 LINE_FIELDS = ("amount", "description", "quantity", "price", "classifications")
@@ -41,6 +53,7 @@ class Ledger:
     def __init__(self, sandbox: BillSandbox) -> None:
         self.sandbox = sandbox
         self.store = sandbox.store
+        self.credits = Credits(sandbox.store)
 
     # ----- bills ------------------------------------------------------------------------------------
     def create_bill(self, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -55,7 +68,7 @@ class Ledger:
         due_date = _date(body.get("dueDate", (date.fromisoformat(invoice_date) + timedelta(days=30)).isoformat()),
                          "dueDate")
         lines = self._lines(body.get("billLineItems"))
-        amount = round(sum(line["amount"] for line in lines), 2)
+        amount = _total(lines)
         now = self.sandbox.now_iso()
         record: dict[str, Any] = {
             "id": self.store.ids.new("00n"),
@@ -82,7 +95,27 @@ class Ledger:
             record["classifications"] = self._classifications(body["classifications"], "classifications")
         if "purchaseOrderNumber" in body:
             record["purchaseOrderNumber"] = _text(body["purchaseOrderNumber"], "purchaseOrderNumber")
+        self._set_exchange_rate(record, vendor, body.get("exchangeRate"))
         return self._save_bill(record, "bill.created")
+
+    def _set_exchange_rate(self, record: dict[str, Any], vendor: Mapping[str, Any], rate: Any) -> None:
+        """A bill of a vendor billing in another currency than USD is in that currency, with the rate to USD."""
+        currency = vendor.get("billCurrency") or MAIN_CURRENCY
+        if currency == MAIN_CURRENCY:
+            if rate is not None and rate != 1:
+                raise ControlError(f"vendor {vendor['id']} bills in {MAIN_CURRENCY}: its bills take no exchangeRate")
+            record.pop("exchangeRate", None)
+            record.pop("fundingAmount", None)
+            return
+        if rate is None:
+            rate = record.get("exchangeRate")
+        # "exchangeRate is required while creating bills and vendor credits for international vendors" (BILL v2).
+        if isinstance(rate, bool) or not isinstance(rate, int | float) or rate <= 0:
+            raise ControlError(f"vendor {vendor['id']} bills in {currency}: a bill needs a positive exchangeRate "
+                               f"(USD per {currency})")
+        record["exchangeRate"] = float(rate)
+        # UNCONFIRMED direction: fundingAmount (USD) = amount (the bill's currency) x exchangeRate.
+        record["fundingAmount"] = cents(record["amount"] * rate)
 
     def edit_bill(self, bill_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """Applies changes the way a user edits a bill; updatedTime becomes sandbox now."""
@@ -113,12 +146,25 @@ class Ledger:
             record["billLineItems"] = self._lines(body["billLineItems"])
         elif "amount" in body:
             _set_total(record, _amount(body["amount"], "amount"))
-        record["amount"] = round(sum(line["amount"] for line in record["billLineItems"]), 2)
+        record["amount"] = _total(record["billLineItems"])
+        if "exchangeRate" in body or "vendorId" in body:
+            self._set_exchange_rate(record, self._vendor(record["vendorId"]), body.get("exchangeRate"))
         if "paymentStatus" in body:
             record["paymentStatus"] = _choice(body["paymentStatus"], BILL_PAYMENT_STATUSES, "paymentStatus")
-        _settle(record)
+            settle_by_status(record)
+        else:
+            self._settle(record)
         record["updatedTime"] = self.sandbox.now_iso()
         return self._save_bill(record, "bill.updated")
+
+    def _settle(self, record: dict[str, Any]) -> None:
+        """The bill's amounts from its payments and credits; a bill without either keeps the status it was given."""
+        payments = self.store.payments_of(record["id"])
+        direct = self.credits.direct_credits(record["id"])
+        if payments or direct:
+            settle(record, payments, direct)
+        else:
+            settle_by_status(record)
 
     def set_bill_archived(self, bill_id: str, archived: bool) -> dict[str, Any]:
         record = self._require(self.store.bills, bill_id)
@@ -139,7 +185,8 @@ class Ledger:
         for n, item in enumerate(items):
             item = _object(item, f"billLineItems[{n}]")
             _known(item, LINE_FIELDS, f"billLineItems[{n}]")
-            amount = _amount(item.get("amount"), f"billLineItems[{n}].amount")
+            amount = _amount(item.get("amount"), f"billLineItems[{n}].amount",
+                             zero=self.sandbox.bill.zero_amount_lines)
             line: dict[str, Any] = {"id": f"bli{secrets.token_hex(9)[:17]}", "amount": amount,
                                     "quantity": item.get("quantity", 1), "price": item.get("price", amount)}
             if "description" in item:
@@ -210,23 +257,39 @@ class Ledger:
             raise ControlError(f"vendorId {vendor_id!r} is not a vendor of this organization")
         return vendor
 
-    # ----- payments ---------------------------------------------------------------------------------
+    # ----- payments ---------------------------------------------------------------------------------------------
     def create_payment(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        """Pays a bill in full; BILL has no payment.created, so this sends payment.updated (and bill.updated)."""
-        _known(body, ("billId", "status", "processDate", "disbursementType", "description"), "a payment")
+        """Pays (part of) a bill, maybe applying vendor credits; BILL has no payment.created, so this sends
+        payment.updated, and bill.updated when the bill's status or amounts change."""
+        _known(body, PAYMENT_FIELDS, "a payment")
         bill = self._require(self.store.bills, body.get("billId"))
-        if bill["paymentStatus"] in ("PAID", "SCHEDULED"):
-            raise ControlError(f"bill {bill['id']} is already {bill['paymentStatus'].lower()}")
+        wanted = _credit_list(body.get("vendorCredits", []))
+        self.credits.check(bill, wanted)
+        credit_total = cents(sum(item["amount"] for item in wanted))
+        # What is neither paid nor already scheduled; paying more is refused (UNCONFIRMED, stricter).
+        open_amount = cents(bill["dueAmount"] - bill["scheduledAmount"])
+        amount = _payment_amount(body.get("amount", cents(open_amount - credit_total)), bool(wanted))
+        if open_amount <= 0:
+            raise ControlError(f"bill {bill['id']} is already {bill['paymentStatus'].lower()}: nothing is left to pay")
+        if cents(amount + credit_total) > open_amount:
+            raise ControlError(f"bill {bill['id']} has {open_amount:.2f} left to pay, not {amount + credit_total:.2f}")
         status = _choice(body.get("status", "PAID"), PAYMENT_STATUSES, "status")
+        payment = self._payment_record(body, bill, amount, wanted, status)
+        self.store.payments.save(payment)
+        for item in wanted:
+            self.credits.apply(item["id"], bill["id"], payment["id"], item["amount"], payment["createdTime"])
+        return self._save_payment(payment, bill)
+
+    def _payment_record(self, body: Mapping[str, Any], bill: Mapping[str, Any], amount: float,
+                        wanted: list[dict[str, Any]], status: str) -> dict[str, Any]:
         now = self.sandbox.now_iso()
-        payment_id = self.store.ids.new("stp")
-        payment = {
-            "id": payment_id,
-            "vendorId": bill["vendorId"],
-            "vendorName": bill["vendorName"],
-            "billId": bill["id"],
-            "billPayments": [{"id": self.store.ids.new("blp"), "billId": bill["id"], "amount": bill["dueAmount"]}],
-            "amount": bill["dueAmount"],
+        part: dict[str, Any] = {"id": self.store.ids.new("blp"), "billId": bill["id"], "amount": amount}
+        if wanted:
+            # billPayments[].vendorCredits (BILL Postman); the part's amount is the money paid, without the credits.
+            part["vendorCredits"] = [{"id": item["id"], "amount": item["amount"]} for item in wanted]
+        payment: dict[str, Any] = {
+            "id": self.store.ids.new("stp"), "vendorId": bill["vendorId"], "vendorName": bill["vendorName"],
+            "billId": bill["id"], "billPayments": [part], "amount": amount,
             "description": _text(body.get("description", f"Payment for {bill['invoice']['invoiceNumber']}"),
                                  "description"),
             "processDate": _date(body.get("processDate", self.sandbox.clock.now_datetime().date().isoformat()),
@@ -234,16 +297,21 @@ class Ledger:
             "fundingAccount": dict(FUNDING_ACCOUNT),
             "processingOptions": {"requestPayFaster": False, "createBill": False},
             "disbursementType": _text(body.get("disbursementType", "ACH"), "disbursementType"),
-            "status": status,
-            "singleStatus": SINGLE_STATUS[status],
+            "status": status, "singleStatus": SINGLE_STATUS[status],
             "transactionNumber": f"TX{secrets.randbelow(10**10):010d}",
-            "confirmationNumber": f"P{secrets.randbelow(10**10):010d}",
-            "onlinePayment": True,
-            "createdBy": USER_ID,
-            "createdTime": now,
-            "updatedTime": now,
+            "confirmationNumber": f"P{secrets.randbelow(10**10):010d}", "onlinePayment": True,
+            "createdBy": USER_ID, "createdTime": now, "updatedTime": now,
         }
-        return self._save_payment(payment, bill)
+        if "exchangeRate" in bill:
+            rate = body.get("exchangeRate", bill["exchangeRate"])
+            if isinstance(rate, bool) or not isinstance(rate, int | float) or rate <= 0:
+                raise ControlError("exchangeRate must be a positive number: USD per unit of the bill's currency")
+            # A payment of a bill in another currency pays that currency; BILL funds it in USD at its own rate.
+            payment["exchangeRate"] = float(rate)
+            payment["fundingAmount"] = cents(amount * rate)
+        elif "exchangeRate" in body:
+            raise ControlError(f"bill {bill['id']} is in {MAIN_CURRENCY}; its payment takes no exchangeRate")
+        return payment
 
     def set_payment_status(self, payment_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
         _known(body, ("status", "singleStatus", "processDate"), "a payment change")
@@ -256,20 +324,91 @@ class Ledger:
         payment["updatedTime"] = self.sandbox.now_iso()
         return self._save_payment(payment, self._require(self.store.bills, payment["billId"]))
 
+    def void_payment(self, payment_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Voids a payment (POST /v3/payments/{id}/void in BILL): the bill gets back what it paid, the credits it
+        applied are released, and voidInfo records the request."""
+        _known(body, ("reason", "type"), "a void")
+        payment = copy.deepcopy(self._require(self.store.payments, payment_id))
+        if payment["status"] not in CLEARED | PENDING:
+            raise ControlError(f"payment {payment_id} is {payment['status'].lower()}; only a paid or scheduled "
+                               "payment can be voided")
+        now = self.sandbox.now_iso()
+        payment["voidInfo"] = [*payment.get("voidInfo", []), {
+            "id": self.store.ids.new("vdi"), "requestedBy": USER_ID,
+            "type": _choice(body.get("type", "VOID_ONLY"), VOID_TYPES, "type"),
+            # UNCONFIRMED which voidInfo status a finished void has; TO_BE_PROCESSED is one BILL's samples show.
+            "status": "TO_BE_PROCESSED", "reason": _text(body.get("reason", "Voided"), "reason"),
+            "createdTime": now, "updatedTime": now}]
+        payment.update(status="VOID", singleStatus=SINGLE_STATUS["VOID"], updatedTime=now)
+        return self._save_payment(payment, self._require(self.store.bills, payment["billId"]))
+
     def _save_payment(self, payment: dict[str, Any], bill: dict[str, Any]) -> dict[str, Any]:
         self.store.payments.save(payment)
+        if payment["status"] not in CLEARED | PENDING:
+            self.credits.release(payment["id"], payment["updatedTime"])
         self._publish("payment.updated", payment_payload(payment))
         if payment["status"] == "FAILED":
             # UNCONFIRMED in detail: payment.failed carries the payment plus an errors[] array ([3P]).
             self._publish("payment.failed", {**payment_payload(payment), "errors": [
                 {"code": "PAYMENT_FAILED", "message": "The payment could not be completed."}]})
-        bill_status = BILL_STATUS_FOR_PAYMENT.get(payment["status"], "UNPAID")
-        if bill["paymentStatus"] != bill_status:
-            # Sandbox choice: paying a bill changes the bill too, so BILL's bill.updated follows.
-            changed = {**copy.deepcopy(bill), "paymentStatus": bill_status, "updatedTime": self.sandbox.now_iso()}
-            _settle(changed)
-            self._save_bill(changed, "bill.updated")
+        self._resettle(bill)
         return payment
+
+    def _resettle(self, bill: dict[str, Any]) -> None:
+        """Paying a bill changes the bill too, so BILL's bill.updated follows when its status or amounts moved
+        (sandbox choice)."""
+        changed = copy.deepcopy(bill)
+        settle(changed, self.store.payments_of(bill["id"]), self.credits.direct_credits(bill["id"]))
+        watched = ("paymentStatus", "paidAmount", "dueAmount", "scheduledAmount", "creditAmount")
+        if any(changed.get(name) != bill.get(name) for name in watched):
+            changed["updatedTime"] = self.sandbox.now_iso()
+            self._save_bill(changed, "bill.updated")
+
+    # ----- vendor credits ---------------------------------------------------------------------------------------
+    def create_vendor_credit(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """A vendor credit (POST /v3/vendor-credits in BILL); BILL has no webhook event for vendor credits."""
+        _known(body, CREDIT_FIELDS, "a vendor credit")
+        vendor = self._vendor(body.get("vendorId"))
+        reference = body.get("referenceNumber")
+        if not isinstance(reference, str) or not 1 <= len(reference.strip()) <= 100:
+            raise ControlError("referenceNumber is required: 1 to 100 characters")
+        credit_date = _date(body.get("creditDate"), "creditDate")
+        if "applyToChartOfAccountId" in body:
+            self._pay_from(body["applyToChartOfAccountId"])
+        lines = self._credit_lines(body.get("vendorCreditLineItems"))
+        fields = {**body, "referenceNumber": reference, "creditDate": credit_date}
+        record = credit_record(self.store.ids.new("vcr"), vendor, fields, lines, self.sandbox.now_iso())
+        return self.store.vendor_credits.save(record)
+
+    def _credit_lines(self, items: Any) -> list[dict[str, Any]]:
+        if not isinstance(items, list) or not items:
+            raise ControlError("vendorCreditLineItems must be a non-empty list of lines with an amount")
+        lines = []
+        for n, item in enumerate(items):
+            item = _object(item, f"vendorCreditLineItems[{n}]")
+            _known(item, CREDIT_LINE_FIELDS, f"vendorCreditLineItems[{n}]")
+            line: dict[str, Any] = {"id": line_id(), "amount": _amount(item.get("amount"),
+                                                                       f"vendorCreditLineItems[{n}].amount")}
+            if "description" in item:
+                line["description"] = _text(item["description"], f"vendorCreditLineItems[{n}].description")
+            if "classifications" in item:
+                line["classifications"] = self._classifications(item["classifications"],
+                                                                f"vendorCreditLineItems[{n}].classifications")
+            lines.append(line)
+        return lines
+
+    def apply_vendor_credit(self, credit_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Applies a credit to a bill without a payment (bills take vendorCredits since BILL's May 2025 change)."""
+        _known(body, ("billId", "amount"), "applying a vendor credit")
+        bill = self._require(self.store.bills, body.get("billId"))
+        amount = body.get("amount", self.credits.available(self.credits.require(credit_id)))
+        self.credits.check(bill, [{"id": credit_id, "amount": amount}])
+        open_amount = cents(bill["dueAmount"] - bill["scheduledAmount"])
+        if cents(amount) > open_amount:
+            raise ControlError(f"bill {bill['id']} has {open_amount:.2f} left to pay, not {amount:.2f}")
+        credit = self.credits.apply(credit_id, bill["id"], None, amount, self.sandbox.now_iso())
+        self._resettle(bill)
+        return credit
 
     # ----- shared -----------------------------------------------------------------------------------
     def _require(self, table: Table, record_id: Any) -> dict[str, Any]:
@@ -312,14 +451,6 @@ def payment_payload(payment: dict[str, Any]) -> dict[str, Any]:
         "vendor": {"id": payment["vendorId"], "name": payment["vendorName"]},
         "billingType": "BDC",
     }
-
-
-def _settle(record: dict[str, Any]) -> None:
-    """Keeps paid, due and scheduled amounts in step with the bill's paymentStatus and amount."""
-    amount, status = record["amount"], record["paymentStatus"]
-    record["paidAmount"] = amount if status == "PAID" else 0.0
-    record["scheduledAmount"] = amount if status == "SCHEDULED" else 0.0
-    record["dueAmount"] = 0.0 if status == "PAID" else amount
 
 
 def _set_total(record: dict[str, Any], amount: float) -> None:
@@ -373,7 +504,30 @@ def _date(value: Any, name: str) -> str:
         raise ControlError(f"{name} must be a date like 2026-12-31, not {value!r}") from exc
 
 
-def _amount(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise ControlError(f"{name} must be a positive number")
+def _amount(value: Any, name: str, zero: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0 or (value == 0 and not zero):
+        raise ControlError(f"{name} must be a positive number" + (" or 0" if zero else ""))
     return round(float(value), 2)
+
+
+def _total(lines: list[dict[str, Any]]) -> float:
+    # UNCONFIRMED whether BILL accepts a bill of 0; refused, like negative lines (a vendor credit is the way).
+    total = cents(sum(line["amount"] for line in lines))
+    if total <= 0:
+        raise ControlError("the bill's lines must add up to more than 0")
+    return total
+
+
+def _payment_amount(value: Any, with_credits: bool) -> float:
+    # UNCONFIRMED: a payment of 0 is allowed only when vendor credits pay the bill (sandbox choice).
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0 or (value == 0 and not with_credits):
+        raise ControlError("amount must be a positive number")
+    return cents(value)
+
+
+def _credit_list(value: Any) -> list[dict[str, Any]]:
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise ControlError("vendorCredits must be a list of {id, amount}")
+    for item in value:
+        _known(item, ("id", "amount"), "a vendor credit")
+    return [{"id": item.get("id"), "amount": item.get("amount")} for item in value]

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
+from exact_bill_pipeline.sandbox.ap_seed import ApDocuments
+from exact_bill_pipeline.sandbox.bill.ap_preload import preload
 from exact_bill_pipeline.sandbox.bill.limits import SESSION_STATE_KEY, Limits
 from exact_bill_pipeline.sandbox.bill.listing import PageTokens
 from exact_bill_pipeline.sandbox.bill.sessions import Session, SessionBook
@@ -28,10 +30,13 @@ class BillSandbox:
 
     @classmethod
     def build(cls, settings: SandboxSettings, clock: SandboxClock, firm: Firm) -> BillSandbox:
+        store = BillStore(firm)
+        if settings.ap_documents:
+            preload(store, ApDocuments(firm))
         return cls(
             settings=settings,
             clock=clock,
-            store=BillStore(firm),
+            store=store,
             sessions=SessionBook(clock, settings.bill.session_idle_seconds),
             limits=Limits(settings.bill, clock),
             tokens=PageTokens(),

@@ -14,6 +14,7 @@ from exact_bill_pipeline.sandbox.bill.fields import (
     COA,
     DEPARTMENTS,
     PAYMENTS,
+    VENDOR_CREDITS,
     VENDORS,
     ClassificationKind,
 )
@@ -247,9 +248,11 @@ class BillStore:
     def __init__(self, firm: Firm) -> None:
         self.firm = firm
         self.ids = IdMaker()
-        self.bills = Table("Bill", BILLS, SeededBills(firm))
+        self.seeded_bills = SeededBills(firm)
+        self.bills = Table("Bill", BILLS, self.seeded_bills)
         self.vendors = Table("Vendor", VENDORS, StaticRows(vendor_record(v) for v in firm.vendors))
         self.payments = Table("Payment", PAYMENTS, SeededPayments(firm))
+        self.vendor_credits = Table("Vendor credit", VENDOR_CREDITS, StaticRows([]))
         reference_ms = firm.history_start_ms - 400 * DAY_MS
         seeded_classifications = {
             COA.path: [coa_record(firm, n, reference_ms) for n in range(len(firm.chart_of_accounts))],
@@ -262,6 +265,19 @@ class BillStore:
 
     def classification(self, kind: ClassificationKind) -> Table:
         return self.classifications[kind.path]
+
+    def payments_of(self, target: str) -> list[dict[str, Any]]:
+        """Every payment that pays (part of) a bill: its seeded one, if any, and those made or changed since."""
+        found: dict[str, dict[str, Any]] = {}
+        index = self.seeded_bills.index(target)
+        if index is not None and self.firm.bill_is_paid(index):
+            seeded = self.payments.get(bill_id("stp", index))
+            if seeded is not None:
+                found[seeded["id"]] = seeded
+        for payment in self.payments.overlay.values():
+            if any(part.get("billId") == target for part in payment.get("billPayments", [])):
+                found[payment["id"]] = payment
+        return sorted(found.values(), key=lambda p: (p["createdTime"], p["id"]))
 
 
 def vendor_record(seed: VendorSeed) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from exact_bill_pipeline.sandbox.counters import Counters
 from exact_bill_pipeline.sandbox.exact_online.api import ApiGateway, endpoint_name
 from exact_bill_pipeline.sandbox.exact_online.control import ExactControl
 from exact_bill_pipeline.sandbox.exact_online.errors import GENERIC_PROBLEM, odata_error_response
-from exact_bill_pipeline.sandbox.exact_online.me import SandboxUser
+from exact_bill_pipeline.sandbox.exact_online.me import SandboxUser, division_view
 from exact_bill_pipeline.sandbox.exact_online.oauth import OAuthServer
 from exact_bill_pipeline.sandbox.exact_online.postings import Postings
 from exact_bill_pipeline.sandbox.exact_online.ratelimit import RateLimiter
@@ -29,7 +29,7 @@ from exact_bill_pipeline.sandbox.middleware import (
     SandboxMiddleware,
     is_control_path,
 )
-from exact_bill_pipeline.sandbox.seed import CURRENCY, Firm
+from exact_bill_pipeline.sandbox.seed import DAY_MS, Firm
 from exact_bill_pipeline.sandbox.settings import SandboxSettings
 
 API_METHODS = ["GET", "POST", "PUT", "PATCH", "MERGE", "DELETE"]
@@ -39,7 +39,13 @@ def create_app(settings: SandboxSettings, clock: SandboxClock, firm: Firm) -> St
     exact = settings.exact
     user = SandboxUser.for_seed(settings.seed)
     store = DivisionStore(exact.division, clock, user.id, user.full_name)
-    postings = Postings(store, exact, CURRENCY)
+    postings = Postings(store, exact)
+    setup_ms = firm.history_start_ms - 400 * DAY_MS
+    store.views.update({
+        "PayablesList": postings.open_items.payables_view, "CashflowPayments": postings.open_items.payments_view,
+        "JournalStatusList": postings.locks.view,
+        "Divisions": lambda: division_view(exact.division, exact.currency, setup_ms),
+    })
     seed_division(store, postings, settings, firm)
     oauth = OAuthServer(exact, clock)
     limiter = RateLimiter(exact, clock)

@@ -1,6 +1,14 @@
 """The Exact sandbox's own control routes under /_sandbox: bookkeeper changes, consent revocation, test state.
 
-JSON in and out; bad input is a 400 {"error": reason}.
+JSON in and out; bad input is a 400 {"error": reason}. What a bookkeeper sets up for the AP documents of issue 14:
+
+- POST  /_sandbox/periods/close            {"year", "period", "journal"?}: close a period for one journal or all
+- POST  /_sandbox/periods/reopen           the same, to open it again
+- POST  /_sandbox/vat-codes                {"code", "description", "type" B/E/I/N, "percentage" (0.06 is 6 %),
+                                           "gl_to_claim"?, "gl_to_pay"? (G/L codes)}
+- POST  /_sandbox/gl-accounts/{code}/vat-code  {"vat_code": "2" or null}: the account's default VAT code
+- POST  /_sandbox/exchange-rates           {"currency", "rate" (division currency per unit), "start_date"}
+- PATCH /_sandbox/journals/{code}          {"currency"?, "allow_variable_currency"?, "allow_variable_exchange_rate"?}
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from exact_bill_pipeline.sandbox.exact_online.oauth import OAuthServer
 from exact_bill_pipeline.sandbox.exact_online.postings import GL_TYPES, Postings
 from exact_bill_pipeline.sandbox.exact_online.ratelimit import RateLimiter
 from exact_bill_pipeline.sandbox.exact_online.store import ChangeEvent, DivisionStore, Row
+from exact_bill_pipeline.sandbox.exact_online.vat import VAT_TYPES, add_vat_code, padded
 from exact_bill_pipeline.sandbox.exact_online.webhooks import WebhookHub
 from exact_bill_pipeline.sandbox.middleware import CONTROL_PREFIX
 
@@ -71,6 +80,12 @@ class ExactControl:
             Route(f"{p}/gl-accounts", _guarded(self.add_gl_account), methods=["POST"]),
             Route(f"{p}/gl-accounts/{{code}}/block", _guarded(self.block_gl_account), methods=["POST"]),
             Route(f"{p}/gl-accounts/{{code}}/unblock", _guarded(self.unblock_gl_account), methods=["POST"]),
+            Route(f"{p}/gl-accounts/{{code}}/vat-code", _guarded(self.set_gl_vat_code), methods=["POST"]),
+            Route(f"{p}/vat-codes", _guarded(self.add_vat_code), methods=["POST"]),
+            Route(f"{p}/exchange-rates", _guarded(self.add_exchange_rate), methods=["POST"]),
+            Route(f"{p}/journals/{{code}}", _guarded(self.edit_journal), methods=["PATCH"]),
+            Route(f"{p}/periods/close", _guarded(self.close_period), methods=["POST"]),
+            Route(f"{p}/periods/reopen", _guarded(self.reopen_period), methods=["POST"]),
             Route(f"{p}/cost-centers", _guarded(self.add_cost_center), methods=["POST"]),
             Route(f"{p}/cost-centers/{{code}}/end", _guarded(self.end_cost_center), methods=["POST"]),
             Route(f"{p}/cost-units", _guarded(self.add_cost_unit), methods=["POST"]),
@@ -101,6 +116,7 @@ class ExactControl:
             raise ControlError("use_costcenter and use_costunit must be 0 (optional), 1 (mandatory) or 2 (no)")
         if any(not r.get("IsBlocked") for r in self.store.find("GLAccounts", "Code", code)):
             raise ControlError(f"an active G/L account with code {code} already exists")
+        vat_code = self._vat_code_text(body.get("vat_code"))
         row = self.store.insert("GLAccounts", {
             "ID": str(uuid.uuid4()), "Code": code, "Description": _text(body, "description"), "Type": gl_type,
             "TypeDescription": GL_TYPES[gl_type], "BalanceType": balance_type,
@@ -108,9 +124,113 @@ class ExactControl:
             "IsBlocked": bool(body.get("blocked", False)), "UseCostcenter": use_costcenter,
             "UseCostunit": use_costunit, "Matching": gl_type in {20, 22}, "Compress": False,
             "RevalueCurrency": False, "AllowCostsInSales": 0, "ExcludeVATListing": 0, "SearchCode": code,
+            **self._vat_fields(vat_code),
         })
         self.store.emit(ChangeEvent("GLAccounts", "Create", row["ID"], "financial/GLAccounts"))
         return JSONResponse(_plain(row), status_code=201)
+
+    async def set_gl_vat_code(self, request: Request) -> Response:
+        body = await read_json_object(request)
+        code = request.path_params["code"]
+        rows = self.store.find("GLAccounts", "Code", code)
+        if not rows:
+            raise ControlError(f"no G/L account has code {code}")
+        fields = self._vat_fields(self._vat_code_text(body.get("vat_code")))
+        updated = [self.store.update("GLAccounts", r["ID"], fields) for r in rows]
+        for row in updated:
+            self.store.emit(ChangeEvent("GLAccounts", "Update", row["ID"], "financial/GLAccounts"))
+        return JSONResponse({"updated": [_plain(r) for r in updated]})
+
+    def _vat_code_text(self, value: object) -> str | None:
+        if value is None:
+            return None
+        if not isinstance(value, str) or self.postings.vat.get(value) is None:
+            raise ControlError(f"vat_code {value!r} is not a VAT code of the division; add it at /_sandbox/vat-codes")
+        return padded(value)
+
+    def _vat_fields(self, vat_code: str | None) -> Row:
+        code = vat_code and self.postings.vat.get(vat_code)
+        return {"VATCode": vat_code, "VATDescription": code["Description"] if code else None}
+
+    # ----- VAT codes, exchange rates, journals -----------------------------------------------------------------------
+    async def add_vat_code(self, request: Request) -> Response:
+        body = await read_json_object(request)
+        code = _text(body, "code")
+        if len(code) > 3 or self.postings.vat.get(code) is not None:
+            raise ControlError(f"code must be a new VAT code of at most 3 characters, not {code!r}")
+        kind = body.get("type", "E")
+        if kind not in VAT_TYPES:
+            raise ControlError(f"type must be one of {', '.join(VAT_TYPES)} ({', '.join(VAT_TYPES.values())})")
+        percentage = body.get("percentage", 0.0)
+        if isinstance(percentage, bool) or not isinstance(percentage, int | float) or not 0 <= percentage < 1:
+            raise ControlError("percentage must be a fraction from 0 up to 1, e.g. 0.06 for 6 %")
+        values = {"ID": str(uuid.uuid4()), "Code": code, "Description": _text(body, "description"), "Type": kind,
+                  "Percentage": float(percentage)}
+        for name, field in (("gl_to_claim", "GLToClaim"), ("gl_to_pay", "GLToPay")):
+            if body.get(name) is not None:
+                values[field] = self._gl_id(body[name])
+        if kind in ("E", "I") and "GLToClaim" not in values:
+            raise ControlError("a VAT code that charges VAT needs gl_to_claim, the account its VAT is booked on")
+        row = add_vat_code(self.store, values)
+        return JSONResponse(_plain(row), status_code=201)
+
+    def _gl_id(self, code: object) -> str:
+        row = next((r for r in self.store.find("GLAccounts", "Code", code) if not r.get("IsBlocked")), None)
+        if row is None:
+            raise ControlError(f"no active G/L account has code {code!r}")
+        return row["ID"]
+
+    async def add_exchange_rate(self, request: Request) -> Response:
+        body = await read_json_object(request)
+        currency = _text(body, "currency").upper()
+        if len(currency) != 3 or currency == self.postings.currency:
+            raise ControlError(f"currency must be a 3-letter code other than the division's {self.postings.currency}")
+        rate = body.get("rate")
+        if isinstance(rate, bool) or not isinstance(rate, int | float) or rate <= 0:
+            raise ControlError("rate must be a positive number: the division's currency per unit of the currency")
+        start = _optional_date(body, "start_date") or start_of_day_ms(self.store.clock.now_ms())
+        row = self.postings.currencies.add_rate(currency, float(rate), start, str(uuid.uuid4()))
+        return JSONResponse(_plain(row), status_code=201)
+
+    async def edit_journal(self, request: Request) -> Response:
+        body = await read_json_object(request)
+        journal = self.store.journal(request.path_params["code"])
+        if journal is None:
+            raise ControlError(f"no journal has code {request.path_params['code']}")
+        changes: Row = {}
+        for name, field in (("allow_variable_currency", "AllowVariableCurrency"),
+                            ("allow_variable_exchange_rate", "AllowVariableExchangeRate")):
+            if name in body:
+                if not isinstance(body[name], bool):
+                    raise ControlError(f"{name} must be true or false")
+                changes[field] = body[name]
+        if "currency" in body:
+            currency = _text(body, "currency").upper()
+            if not self.postings.currencies.known(currency):
+                raise ControlError(f"the division has no exchange rate for {currency}")
+            changes["Currency"] = currency
+        if not changes:
+            raise ControlError("send currency, allow_variable_currency or allow_variable_exchange_rate")
+        return JSONResponse(_plain(self.store.update("Journals", journal["ID"], changes)))
+
+    # ----- closed periods ---------------------------------------------------------------------------------------
+    async def close_period(self, request: Request) -> Response:
+        return await self._set_closed(request, True)
+
+    async def reopen_period(self, request: Request) -> Response:
+        return await self._set_closed(request, False)
+
+    async def _set_closed(self, request: Request, closed: bool) -> Response:
+        body = await read_json_object(request)
+        year, period = body.get("year"), body.get("period")
+        if not isinstance(year, int) or not isinstance(period, int) or self.store.period(year, period) is None:
+            raise ControlError(f"year and period must name a financial period of the division, not {year}/{period}")
+        journal = body.get("journal")
+        if journal is not None and self.store.journal(str(journal)) is None:
+            raise ControlError(f"no journal has code {journal}")
+        codes = [str(journal)] if journal is not None else sorted(
+            j["Code"] for j in self.store.table("Journals").rows.values())
+        return JSONResponse({"journals": self.postings.locks.set_closed(year, period, codes, closed)})
 
     async def block_gl_account(self, request: Request) -> Response:
         return self._set_blocked(request.path_params["code"], True)

@@ -37,12 +37,26 @@ class EntitySet:
     navigation: dict[str, Navigation] = field(default_factory=dict)
     by_name: dict[str, Prop] = field(init=False)
     key: Prop = field(init=False)
+    keys: tuple[Prop, ...] = field(init=False)  # more than one for a composite key, e.g. JournalStatusList
     fields: tuple[tuple[str, str], ...] = field(init=False)
 
     def __post_init__(self) -> None:
         self.by_name = {p.name: p for p in self.props}
-        self.key = next(p for p in self.props if p.key)
+        self.keys = tuple(p for p in self.props if p.key)
+        self.key = self.keys[0]
         self.fields = tuple((p.name, p.edm) for p in self.props)
+
+    def key_of(self, row: dict[str, Any]) -> Any:
+        """The row's key, a tuple for a composite key (the order its table sorts and pages by)."""
+        if len(self.keys) == 1:
+            return row.get(self.key.name)
+        return tuple(row.get(p.name) for p in self.keys)
+
+    def key_text(self, row: dict[str, Any]) -> str:
+        """The key as OData v2 writes it inside (…): guid'…', or Name=value pairs for a composite key."""
+        if len(self.keys) == 1:
+            return key_literal(self.key.edm, row.get(self.key.name))
+        return ",".join(f"{p.name}={key_literal(p.edm, row.get(p.name))}" for p in self.keys)
 
     @property
     def page_size(self) -> int:
@@ -78,6 +92,10 @@ ACCOUNT_FILTER = ("ID", "Code", "Name", "IsSupplier", "IsSales", "Status", "VATN
 TRANSACTION_LINE_FILTER = ("ID", "EntryID", "EntryNumber", "Date", "FinancialYear", "FinancialPeriod",
                            "JournalCode", "Account", "GLAccount", "Modified")
 PURCHASE_ORDER_FILTER = ("PurchaseOrderID", "OrderNumber", "Supplier", "OrderDate", "Modified")
+# cashflow/Payments has a sync twin (sync/Cashflow/PaymentTerms), so a GET needs a $filter; which fields count is
+# UNCONFIRMED, and the sandbox accepts these.
+CASHFLOW_PAYMENT_FILTER = ("ID", "Account", "EntryID", "InvoiceNumber", "Status", "TransactionEntryID", "YourRef",
+                           "Modified")
 UNKEPT = Navigation(None)
 
 
@@ -138,6 +156,17 @@ def _sets() -> list[EntitySet]:
         EntitySet("sync/PurchaseOrder/PurchaseOrders", _model("Sync.PurchaseOrder.PurchaseOrder"),
                   f.parse_props(f.SYNC_PURCHASE_ORDER), "PurchaseOrderSyncRows", kind="sync", select_star=False),
         EntitySet("sync/Deleted", _model("Sync.Deleted"), f.parse_props(f.DELETED), "Deleted", kind="sync"),
+        # The AP documents of issue 14 (docs/ap-documents.md): VAT codes, exchange rates, closed periods, open items.
+        EntitySet("vat/VATCodes", _model("VATCode"), f.parse_props(f.VAT_CODE), "VATCodes",
+                  navigation={"VATPercentages": UNKEPT}),
+        EntitySet("financial/ExchangeRates", _model("ExchangeRate"), f.parse_props(f.EXCHANGE_RATE), "ExchangeRates"),
+        EntitySet("read/financial/JournalStatusList", _model("JournalStatusList"), f.parse_props(f.JOURNAL_STATUS),
+                  "JournalStatusList"),
+        EntitySet("read/financial/PayablesList", _model("PayablesListItem"), f.parse_props(f.PAYABLES_LIST),
+                  "PayablesList", navigation={"Notes": UNKEPT}),
+        EntitySet("cashflow/Payments", _model("Payment"), f.parse_props(f.CASHFLOW_PAYMENT), "CashflowPayments",
+                  mandatory_filter=CASHFLOW_PAYMENT_FILTER),
+        EntitySet("system/Divisions", _model("Division"), f.parse_props(f.DIVISION), "Divisions"),
     ]
 
 
@@ -183,8 +212,7 @@ class Serializer:
         return self._fields[key]
 
     def uri(self, entity_set: EntitySet, row: dict[str, Any]) -> str:
-        key = entity_set.key
-        return f"{self.root}/{entity_set.path}({key_literal(key.edm, row.get(key.name))})"
+        return f"{self.root}/{entity_set.path}({entity_set.key_text(row)})"
 
     def row(self, entity_set: EntitySet, row: dict[str, Any], selection: Selection = ALL) -> dict[str, Any]:
         uri = self.uri(entity_set, row)

@@ -300,3 +300,63 @@ Nationality:String PackageCode:String Phone:String PhoneExtension:String Picture
 ServerTime:String ServerUtcOffset:Double ThumbnailPicture:Binary ThumbnailPictureFormat:String
 Title:String UserName:String
 """
+VAT_CODE = """
+ID:Guid:kw Account:Guid:w AccountCode:String AccountName:String CalculationBasis:Byte:w Charged:Boolean:w
+Code:String:wm Country:String Created:DateTime Creator:Guid CreatorFullName:String CustomField:String
+Description:String:wm Division:Int32 EUSalesListing:String:w ExcludeVATListing:Byte:w
+GLDiscountPurchase:Guid:w GLDiscountPurchaseCode:String GLDiscountPurchaseDescription:String
+GLDiscountSales:Guid:w GLDiscountSalesCode:String GLDiscountSalesDescription:String GLToClaim:Guid:w
+GLToClaimCode:String GLToClaimDescription:String GLToPay:Guid:w GLToPayCode:String GLToPayDescription:String
+IntraStat:Boolean:w IntrastatType:String:w IsBlocked:Boolean:w LegalText:String:w Modified:DateTime
+Modifier:Guid ModifierFullName:String OssCountry:String:w Percentage:Double TaxReturnType:Int16:w
+Type:String:w VatDocType:String:w VatMargin:Byte:w VATPartialRatio:Int16:w VATPercentages:Collection:w
+VATTransactionType:String:w
+"""
+EXCHANGE_RATE = """
+ID:Guid:kw Created:DateTime Creator:Guid CreatorFullName:String Division:Int32 Modified:DateTime
+Modifier:Guid ModifierFullName:String Rate:Double:w SourceCurrency:String:wm SourceCurrencyDescription:String
+StartDate:DateTime:w TargetCurrency:String TargetCurrencyDescription:String
+"""
+# The reference page keys this list by journal, year and period together.
+JOURNAL_STATUS = """
+Journal:String:k Period:Int32:k Year:Int32:k JournalDescription:String JournalType:Int32
+JournalTypeDescription:String Status:Int32 StatusDescription:String
+"""
+PAYABLES_LIST = """
+HID:Int64:k AccountCode:String AccountId:Guid AccountName:String Amount:Double AmountInTransit:Double
+ApprovalStatus:Int16 CurrencyCode:String Description:String DueDate:DateTime EntryNumber:Int32 Id:Guid
+InvoiceDate:DateTime InvoiceNumber:Int32 JournalCode:String JournalDescription:String Notes:Collection
+YourRef:String
+"""
+CASHFLOW_PAYMENT = """
+ID:Guid:k Account:Guid AccountBankAccountID:Guid AccountBankAccountNumber:String AccountCode:String
+AccountContact:Guid AccountContactName:String AccountName:String AmountDC:Double AmountDiscountDC:Double
+AmountDiscountFC:Double AmountFC:Double BankAccountID:Guid BankAccountNumber:String
+CashflowTransactionBatchCode:String Created:DateTime Creator:Guid CreatorFullName:String Currency:String
+Description:String DiscountDueDate:DateTime Division:Int32 Document:Guid DocumentNumber:Int32
+DocumentSubject:String DueDate:DateTime EndDate:DateTime EndPeriod:Int16 EndYear:Int16 EntryDate:DateTime
+EntryID:Guid EntryNumber:Int32 GLAccount:Guid GLAccountCode:String GLAccountDescription:String
+InvoiceDate:DateTime InvoiceNumber:Int32 IsBatchBooking:Byte Journal:String JournalDescription:String
+Modified:DateTime Modifier:Guid ModifierFullName:String PaymentBatchNumber:Int32 PaymentCondition:String
+PaymentConditionDescription:String PaymentDays:Int32 PaymentDaysDiscount:Int32
+PaymentDiscountPercentage:Double PaymentMethod:String PaymentReference:String PaymentSelected:DateTime
+PaymentSelector:Guid PaymentSelectorFullName:String RateFC:Double Source:Int32 Status:Int16
+TransactionAmountDC:Double TransactionAmountFC:Double TransactionDueDate:DateTime TransactionEntryID:Guid
+TransactionID:Guid TransactionIsReversal:Boolean TransactionReportingPeriod:Int16
+TransactionReportingYear:Int16 TransactionStatus:Int16 TransactionType:Int32 YourRef:String
+"""
+# The scrape also lists Class_01 to Class_05, whose types it does not give; the sandbox leaves them out.
+DIVISION = """
+Code:Int32:k AddressLine1:String AddressLine2:String AddressLine3:String ArchiveDate:DateTime
+BlockingStatus:Int32 BusinessTypeCode:String BusinessTypeDescription:String
+ChamberOfCommerceEstablishment:String ChamberOfCommerceNumber:String City:String CompanySizeCode:String
+CompanySizeDescription:String Country:String Created:DateTime Creator:Guid CreatorFullName:String
+Currency:String Current:Boolean Customer:Guid CustomerCode:String CustomerName:String
+DatevAccountantNumber:String DatevClientNumber:String Description:String DivisionHRLinkUnlinkDate:DateTime
+DivisionMoveDate:DateTime Email:String Fax:String Hid:Int64 IsDossierDivision:Boolean IsHRDivision:Boolean
+IsMainDivision:Boolean IsPracticeDivision:Boolean Legislation:String Modified:DateTime Modifier:Guid
+ModifierFullName:String OBNumber:String Phone:String Postcode:String SbiCode:String SbiDescription:String
+SectorCode:String SectorDescription:String ShareCapital:Double SiretNumber:String StartDate:DateTime
+State:String Status:Int32 SubsectorCode:String SubsectorDescription:String TaxOfficeNumber:String
+TaxReferenceNumber:String TemplateCode:String VATNumber:String Website:String
+"""

@@ -1,4 +1,4 @@
-"""The sandbox user who consents to the app, and the one-element current/Me record Exact returns for them."""
+"""The sandbox user who consents to the app, their current/Me record, and the division they reach (system/Divisions)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from exact_bill_pipeline.sandbox.exact_online.store import Table
 from exact_bill_pipeline.sandbox.seed import FIRM_NAME, exact_supplier_code
 
 USER_NAMESPACE = uuid.UUID("5b0f6f4e-6c77-4a3a-9d55-0e1f3c8a2b71")
@@ -51,3 +52,16 @@ class SandboxUser:
             "IsMyFirmPortalUser": False, "IsOEIMigrationMandatory": False, "IsStarterUser": False,
             "ThumbnailPicture": None, "ThumbnailPictureFormat": None,
         }
+
+
+def division_view(division: int, currency: str, created_ms: int) -> Table:
+    """system/Divisions: the one division the sandbox user reaches, with its base currency."""
+    table = Table("Code")
+    table.put({
+        "Code": division, "Description": FIRM_NAME, "Currency": currency, "Country": "US", "Current": True,
+        "Status": 1, "BlockingStatus": 0, "Hid": division, "IsMainDivision": True, "IsDossierDivision": False,
+        "IsHRDivision": False, "IsPracticeDivision": False, "Legislation": "US", "City": "Portland",
+        "StartDate": created_ms, "Created": created_ms, "Modified": created_ms, "DivisionMoveDate": None,
+        "Timestamp": 1,
+    })
+    return table

@@ -228,7 +228,7 @@ def _orderby(text: str, entity_set: EntitySet) -> list[tuple[str, str, bool]]:
 
 def _skiptoken(text: str, query: Query, entity_set: EntitySet, ignore_case: bool) -> list[tuple[str, Any]]:
     values = FilterParser(text, entity_set, ignore_case).literals()
-    expected = [edm for _name, edm, _desc in query.orderby] + [entity_set.key.edm]
+    expected = [edm for _name, edm, _desc in query.orderby] + [p.edm for p in entity_set.keys]
     if len(values) != len(expected) or any(
         typ != "Null" and not (typ == edm or (numeric(typ) and numeric(edm)))
         for (typ, _v), edm in zip(values, expected, strict=True)
@@ -293,7 +293,7 @@ def fetch_page(
         source = iter(_ordered(table.rows.values(), predicate, query, entity_set, ignore_case))
         predicate = None
     else:
-        after_key = query.skiptoken[-1][1] if query.skiptoken else None
+        after_key = _token_key(query.skiptoken, entity_set) if query.skiptoken else None
         source = table.rows_after_key(after_key)
     rows = _take(source, predicate, limit + 1)
     more = len(rows) > limit
@@ -324,26 +324,30 @@ def _take(source: Iterator[Row], predicate: Evaluator | None, count: int) -> lis
 def _ordered(
     rows: Iterable[Row], predicate: Evaluator | None, query: Query, entity_set: EntitySet, ignore_case: bool
 ) -> list[Row]:
-    key_name = entity_set.key.name
-
     def sort_key(row: Row) -> tuple[Any, ...]:
         parts = [_sort_part(row.get(name), desc, ignore_case) for name, _edm, desc in query.orderby]
-        return (*parts, row.get(key_name))
+        return (*parts, entity_set.key_of(row))
 
     matching = sorted((r for r in rows if predicate is None or predicate(r)), key=sort_key)
     if not query.skiptoken:
         return matching
     token = [_sort_part(value, desc, ignore_case)
              for (_typ, value), (_name, _edm, desc) in zip(query.skiptoken, query.orderby, strict=False)]
-    token_key = (*token, query.skiptoken[-1][1])
+    token_key = (*token, _token_key(query.skiptoken, entity_set))
     keys = [sort_key(r) for r in matching]
     return matching[bisect_right(keys, token_key):]
 
 
 def _token_of(row: Row, query: Query, entity_set: EntitySet) -> str:
     parts = [_literal_text(edm, row.get(name)) for name, edm, _desc in query.orderby]
-    parts.append(key_literal(entity_set.key.edm, row.get(entity_set.key.name)))
+    parts += [key_literal(p.edm, row.get(p.name)) for p in entity_set.keys]
     return ",".join(parts)
+
+
+def _token_key(skiptoken: list[tuple[str, Any]], entity_set: EntitySet) -> Any:
+    """The key a $skiptoken ends with: its last value, or its last few for a composite key."""
+    values = [value for _typ, value in skiptoken[-len(entity_set.keys):]]
+    return values[0] if len(values) == 1 else tuple(values)
 
 
 def _literal_text(edm: str, value: Any) -> str:

@@ -1,9 +1,8 @@
-"""Business writes: validating and booking entries with their TransactionLines, crm Accounts, deletions.
+"""Business writes: booking purchase, general journal and bank entries with their TransactionLines, crm Accounts.
 
-Validation collects every problem and fails with one 500 whose message has one problem per line, in Exact's
-UI words ("Relationship" = account/supplier, "Diary" = journal); nothing is stored when any problem exists.
-Known real wordings: "Mandatory: Relationship", "Invalid reference: Cost unit", "Mandatory: Diary",
-"Invalid journal. The journal must be a cash journal." The others follow the same patterns (UNCONFIRMED).
+Validation is checks.py (nothing is stored when any problem exists); the division's currencies, VAT codes, closed
+periods and the matching of payments to invoices have modules of their own. The sign of each amount, and its
+source, is in docs/ap-documents.md ("Signs").
 """
 
 from __future__ import annotations
@@ -11,10 +10,15 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from exact_bill_pipeline.sandbox.exact_online.checks import PAYMENT_CONDITIONS, Checker, LineRefs, Rules
+from exact_bill_pipeline.sandbox.exact_online.closing import PeriodLocks
+from exact_bill_pipeline.sandbox.exact_online.currency import Currencies, money, to_dc
 from exact_bill_pipeline.sandbox.exact_online.edm import DAY_MS, iso_date, start_of_day_ms
 from exact_bill_pipeline.sandbox.exact_online.entities import ACCOUNT_CODE_WIDTH, ENTITY_SETS, EntitySet
 from exact_bill_pipeline.sandbox.exact_online.errors import ValidationFailed, not_found
+from exact_bill_pipeline.sandbox.exact_online.openitems import Item, OpenItems, exchange_difference
 from exact_bill_pipeline.sandbox.exact_online.store import ChangeEvent, DivisionStore, Row
+from exact_bill_pipeline.sandbox.exact_online.vat import LineVat, VatCodes
 from exact_bill_pipeline.sandbox.settings import ExactSandboxSettings
 
 AP_TYPE = 22
@@ -35,206 +39,86 @@ GL_TYPES = {
 }
 ENTRY_STATUS = {5: "Rejected", 20: "Open", 50: "Processed"}
 ENTRY_TYPES = {30: "Purchase entry", 31: "Purchase credit note", 40: "Cash flow", 90: "Other"}
-# The sandbox division's own small tables (UNCONFIRMED contents; Exact validates both references).
-PAYMENT_CONDITIONS = {"00": (0, "Direct"), "15": (15, "15 days"), "30": (30, "30 days"),
-                      "45": (45, "45 days"), "60": (60, "60 days")}
-VAT_CODES = {"0": "No VAT"}
 DEFAULT_PAYMENT_DAYS = 30
-# References the sandbox can check; any other Guid reference on a POST points at records it does not keep.
-KEPT_REFERENCES = frozenset({"Supplier", "GLAccount", "Account", "GLAP", "GLAccountPurchase", "GLAccountSales",
-                             "EntryID"})
+EXCHANGE_DIFFERENCE = "Exchange rate difference"
+# VATType of a purchase's transaction lines (the VATType list of GeneralJournalEntryLines): purchase basis and VAT
+# to claim, or their credit-note twins; S is "No VAT".
+VAT_TYPES = {(30, "base"): "I", (30, "vat"): "O", (31, "base"): "W", (31, "vat"): "Q"}
 
 
-def money(value: float) -> float:
-    return round(value + 0.0, 2)
+@dataclass(frozen=True)
+class Amounts:
+    """One transaction line's amounts: in the entry's currency, in the division's, and the rate between them."""
 
+    fc: float
+    dc: float
+    currency: str
+    rate: float
 
-class Checker:
-    """Collects the validation problems of one POST."""
-
-    def __init__(self, store: DivisionStore, currency: str) -> None:
-        self.store = store
-        self.currency_code = currency
-        self.problems: list[str] = []
-
-    def add(self, problem: str) -> None:
-        self.problems.append(problem)
-
-    def fail_if_any(self) -> None:
-        if self.problems:
-            raise ValidationFailed(self.problems)
-
-    def journal(self, code: str | None, journal_type: int, kind: str) -> Row | None:
-        if not code:
-            self.add("Mandatory: Diary")
-            return None
-        journal = self.store.journal(code)
-        if journal is None:
-            self.add("Invalid reference: Diary")
-        elif journal["Type"] != journal_type:
-            self.add(f"Invalid journal. The journal must be a {kind} journal.")
-        elif journal.get("IsBlocked"):
-            self.add(f"Diary is blocked: {code}")
-        else:
-            return journal
-        return None
-
-    def relationship(self, key: str | None, mandatory: bool, supplier: bool = False) -> Row | None:
-        if key is None:
-            if mandatory:
-                self.add("Mandatory: Relationship")
-            return None
-        account = self.store.get("Accounts", key)
-        if account is None:
-            self.add("Invalid reference: Relationship")
-            return None
-        code = account["Code"].strip()
-        if account.get("Blocked"):
-            self.add(f"Relationship is blocked: {code}")
-        elif supplier and not account.get("IsSupplier"):
-            self.add(f"Relationship is not a supplier: {code}")
-        else:
-            return account
-        return None
-
-    def gl_account(self, key: str | None) -> Row | None:
-        if key is None:
-            self.add("Mandatory: G/L account")
-            return None
-        gl = self.store.get("GLAccounts", key)
-        if gl is None:
-            self.add("Invalid reference: G/L account")
-            return None
-        if gl.get("IsBlocked"):
-            self.add(f"G/L account is blocked: {gl['Code']}")
-            return None
-        return gl
-
-    def cost_center(self, code: str | None, gl: Row | None, on_ms: int) -> Row | None:
-        return self._dimension("Costcenters", "Cost center", code, gl and gl.get("UseCostcenter"), gl, on_ms)
-
-    def cost_unit(self, code: str | None, gl: Row | None, on_ms: int) -> Row | None:
-        return self._dimension("Costunits", "Cost unit", code, gl and gl.get("UseCostunit"), gl, on_ms)
-
-    def _dimension(
-        self, table: str, word: str, code: str | None, use: int | None, gl: Row | None, on_ms: int
-    ) -> Row | None:
-        # UseCostcenter / UseCostunit: 0 optional, 1 mandatory, 2 not allowed (api-reference §5.1).
-        if not code:
-            if use == 1:
-                self.add(f"Mandatory: {word}")
-            return None
-        row = next(iter(self.store.find(table, "Code", code)), None)
-        # UNCONFIRMED whether Exact checks the end date against the entry's date or today; the sandbox refuses
-        # a cost center or unit that has ended by either (stricter).
-        ended_by = max(on_ms, start_of_day_ms(self.store.clock.now_ms()))
-        if row is None:
-            self.add(f"Invalid reference: {word}")
-        elif row.get("EndDate") is not None and row["EndDate"] <= ended_by:
-            self.add(f"{word} is no longer active: {code}")
-        elif use == 2 and gl is not None:
-            self.add(f"{word} is not allowed on G/L account: {gl['Code']}")
-        else:
-            return row
-        return None
-
-    def vat(self, line: Row) -> None:
-        code = line.get("VATCode")
-        if code is not None and code.strip() not in VAT_CODES:
-            self.add("Invalid reference: VAT code")
-        for name in ("VATAmountFC", "AmountVATFC"):
-            if line.get(name):
-                self.add(f"Invalid value: {name}; the VAT codes of this division have no VAT")
-
-    def currency(self, code: str | None) -> None:
-        if code is not None and code != self.currency_code:
-            self.add("Invalid reference: Currency")
-
-    def payment_condition(self, code: str | None) -> None:
-        if code is not None and code not in PAYMENT_CONDITIONS:
-            self.add("Invalid reference: Payment condition")
-
-    def period_of_date(self, on_ms: int) -> Row | None:
-        period = self.store.period_of(on_ms)
-        if period is None:
-            self.add(f"Financial period not found for date: {iso_date(on_ms)}")
-        return period
-
-    def period(self, year: int | None, number: int | None, year_word: str, period_word: str) -> Row | None:
-        if year is None or number is None:
-            self.add(f"Mandatory: {year_word if year is None else period_word}")
-            return None
-        period = self.store.period(year, number)
-        if period is None:
-            self.add(f"Financial period not found: {year}/{number:02d}")
-        return period
-
-    def client_keys(self, values: Row, keys: dict[str, str | None], allowed: bool) -> None:
-        """Keys the client sent, by name and the table where they must not exist yet (None: not checked)."""
-        # UNCONFIRMED whether Exact keeps a key the client sends; refused by default (setting
-        # accept_client_entry_id), so a client cannot rely on choosing its own EntryID.
-        for name, table in keys.items():
-            value = values.get(name)
-            if value is None:
-                continue
-            if not allowed:
-                self.add(f"Invalid value: {name} is assigned by Exact Online and cannot be supplied")
-            elif table is not None and self.store.get(table, value) is not None:
-                self.add(f"Invalid value: {name} already exists: {value}")
-
-    def unkept_references(self, values: Row, entity_set: EntitySet) -> None:
-        # UNCONFIRMED wording: the sandbox keeps no projects, assets, documents…, so any such reference is invalid.
-        for name, value in values.items():
-            prop = entity_set.by_name.get(name)
-            if value is not None and prop is not None and prop.edm == "Guid" and not prop.key \
-                    and name not in KEPT_REFERENCES:
-                self.add(f"Invalid reference: {name}")
+    def negated(self) -> Amounts:
+        return Amounts(-self.fc, -self.dc, self.currency, self.rate)
 
 
 @dataclass
-class LineRefs:
-    """The records one entry line points at, once they passed validation."""
+class Difference:
+    """A realized exchange rate difference to book for one matched payment line."""
 
-    gl: Row | None
-    cost_center: Row | None
-    cost_unit: Row | None
-    account: Row | None = None
+    line: Row
+    refs: LineRefs
+    currency: str
+    amount_dc: float
 
 
 class Postings:
     """Creates entries, their lines and TransactionLines, and crm Accounts, in one division."""
 
-    def __init__(self, store: DivisionStore, settings: ExactSandboxSettings, currency: str) -> None:
+    def __init__(self, store: DivisionStore, settings: ExactSandboxSettings) -> None:
         self.store = store
         self.settings = settings
-        self.currency = currency
+        self.currencies = Currencies(store, settings.currency)
+        self.locks = PeriodLocks(store)
+        self.vat = VatCodes(store)
+        self.open_items = OpenItems(store)
+        self.rules = Rules(self.currencies, self.locks, self.vat)
         self._entry_numbers: dict[str, int] = {}
         # The last bank entry's closing balance per journal, so a posting does not scan every earlier entry.
         self._closing: dict[str, float] = {}
+
+    @property
+    def currency(self) -> str:
+        return self.currencies.base
+
+    def checker(self) -> Checker:
+        return Checker(self.store, self.rules)
 
     def today_ms(self) -> int:
         return start_of_day_ms(self.store.clock.now_ms())
 
     # ----- purchase entries -------------------------------------------------------------------------------------
     def create_purchase_entry(self, values: Row, lines: list[Row]) -> Row:
-        check = Checker(self.store, self.currency)
+        check = self.checker()
         entry_set = ENTITY_SETS["purchaseentry/PurchaseEntries"]
         check.client_keys(values, {"EntryID": "PurchaseEntries"}, self.settings.accept_client_entry_id)
         journal = check.journal(values.get("Journal"), PURCHASE_JOURNAL, "purchase")
         supplier = check.relationship(values.get("Supplier"), mandatory=True, supplier=True)
         entry_ms = start_of_day_ms(values.get("EntryDate") or self.today_ms())
         period = self._reporting_period(check, values, entry_ms)
-        check.currency(values.get("Currency"))
+        check.open_period(journal, period)
+        currency = check.entry_currency(values.get("Currency"), journal)
+        rate = check.rate(currency, journal, values.get("Rate"), "Rate", entry_ms)
         check.payment_condition(values.get("PaymentCondition"))
         check.unkept_references(values, entry_set)
         self._check_entry_number(check, journal, values.get("EntryNumber"))
         self._check_your_ref(check, values)
         refs = self._check_lines(check, lines, entry_ms, ENTITY_SETS["purchaseentry/PurchaseEntryLines"])
+        for line, ref in zip(lines, refs, strict=True):
+            ref.vat_code = check.purchase_vat(line, ref.gl)
         check.fail_if_any()
         assert journal is not None
         assert supplier is not None
         assert period is not None
-        entry = self.book_purchase_entry(values, lines, refs, journal, supplier, period, entry_ms)
+        entry = self.book_purchase_entry({**values, "Currency": currency, "Rate": rate}, lines, refs, journal,
+                                         supplier, period, entry_ms)
         self.store.emit(ChangeEvent("PurchaseEntries", "Create", entry["EntryID"], entry_set.path))
         return entry
 
@@ -274,7 +158,6 @@ class Postings:
             line_ms = start_of_day_ms(line.get("Date") or on_ms)
             center = check.cost_center(line.get("CostCenter"), gl, line_ms)
             unit = check.cost_unit(line.get("CostUnit"), gl, line_ms)
-            check.vat(line)
             check.unkept_references(line, line_set)
             refs.append(LineRefs(gl, center, unit))
         return refs
@@ -283,34 +166,101 @@ class Postings:
         self, values: Row, lines: list[Row], refs: list[LineRefs], journal: Row, supplier: Row, period: Row,
         entry_ms: int, status: int = 20, at_ms: int | None = None,
     ) -> Row:
-        """Stores a validated purchase entry, its lines and its TransactionLines (also used for seeding)."""
+        """Stores a validated purchase entry, its lines and its TransactionLines (also used for seeding).
+
+        Each line's VAT is worked out from its code (vat.py); the entry's total is the lines with their VAT, and a
+        negative total makes it a purchase credit note, type 31 (docs/ap-documents.md)."""
+        currency, rate = values.get("Currency") or self.currency, values.get("Rate") or 1.0
+        vats = [self.vat.compute(ref.vat_code, line["AmountFC"], line.get("VATAmountFC"))
+                for line, ref in zip(lines, refs, strict=True)]
+        bases = [Amounts(v.base_fc, to_dc(v.base_fc, rate), currency, rate) for v in vats]
+        taxes = [Amounts(v.vat_fc, to_dc(v.vat_fc, rate), currency, rate) for v in vats]
+        total = Amounts(money(sum(a.fc for a in bases + taxes)), money(sum(a.dc for a in bases + taxes)),
+                        currency, rate)
+        entry = self._purchase_header(values, journal, supplier, period, entry_ms, status, total, taxes)
+        self.store.insert("PurchaseEntries", entry, at_ms)
+        ap_gl = self.store.get("GLAccounts", supplier.get("GLAP")) or self.ap_account()
+        self._transaction_line(entry, 0, ap_gl, total.negated(), at_ms, account=supplier, kind="purchase")
+        for number, (line, ref, vat, base, tax) in enumerate(zip(lines, refs, vats, bases, taxes, strict=True),
+                                                             start=1):
+            stored = self._purchase_line(entry, line, ref, number, vat, base, tax, at_ms)
+            self._transaction_line(entry, number, ref.gl, base, at_ms, line=stored, account=supplier,
+                                   kind="purchase", vat=vat, vat_type=self._vat_type(entry, vat, "base"))
+        self._vat_lines(entry, vats, taxes, supplier, len(lines) + 1, at_ms)
+        return entry
+
+    def _purchase_header(
+        self, values: Row, journal: Row, supplier: Row, period: Row, entry_ms: int, status: int, total: Amounts,
+        taxes: list[Amounts],
+    ) -> Row:
         number = self._entry_number(journal["Code"], values.get("EntryNumber"))
-        total = money(sum(line["AmountFC"] for line in lines))
         condition = values.get("PaymentCondition") or supplier.get("PaymentConditionPurchase")
         days = PAYMENT_CONDITIONS.get(condition or "", (DEFAULT_PAYMENT_DAYS, ""))[0]
-        entry_type = 31 if total < 0 else 30  # a negative total is a purchase credit note
-        entry = {
+        entry_type = 31 if total.fc < 0 else 30
+        return {
             **{k: v for k, v in values.items() if k != "PurchaseEntryLines"},
             "EntryID": values.get("EntryID") or str(uuid.uuid4()),
             "EntryNumber": number, "InvoiceNumber": values.get("InvoiceNumber") or number,
             "Journal": journal["Code"], "JournalDescription": journal["Description"],
             "Supplier": supplier["ID"], "SupplierName": supplier["Name"], "EntryDate": entry_ms,
-            "DueDate": values.get("DueDate") or entry_ms + days * DAY_MS, "Currency": self.currency,
-            "Rate": values.get("Rate") or 1.0, "PaymentCondition": condition,
+            "DueDate": values.get("DueDate") or entry_ms + days * DAY_MS, "Currency": total.currency,
+            "Rate": total.rate, "PaymentCondition": condition,
             "PaymentConditionDescription": PAYMENT_CONDITIONS.get(condition or "", (0, None))[1],
             "ReportingYear": period["FinYear"], "ReportingPeriod": period["FinPeriod"],
-            "AmountDC": total, "AmountFC": total, "VATAmountDC": 0.0, "VATAmountFC": 0.0,
+            "AmountDC": total.dc, "AmountFC": total.fc, "VATAmountDC": money(sum(t.dc for t in taxes)),
+            "VATAmountFC": money(sum(t.fc for t in taxes)),
             "Reversal": bool(values.get("Reversal")), "Type": entry_type, "TypeDescription": ENTRY_TYPES[entry_type],
             "Status": status, "StatusDescription": ENTRY_STATUS[status],
         }
-        self.store.insert("PurchaseEntries", entry, at_ms)
-        ap_gl = self.store.get("GLAccounts", supplier.get("GLAP")) or self.ap_account()
-        self._transaction_line(entry, 0, ap_gl, -total, at_ms, account=supplier, kind="purchase")
-        for number_in_entry, (line, ref) in enumerate(zip(lines, refs, strict=True), start=1):
-            stored = self._entry_line("PurchaseEntryLines", entry, line, ref, number_in_entry, at_ms)
-            self._transaction_line(entry, number_in_entry, ref.gl, stored["AmountFC"], at_ms, line=stored,
-                                   account=supplier, kind="purchase")
-        return entry
+
+    def _purchase_line(
+        self, entry: Row, line: Row, ref: LineRefs, number: int, vat: LineVat, base: Amounts, tax: Amounts,
+        at_ms: int | None,
+    ) -> Row:
+        gl = ref.gl or {}
+        amount = money(line["AmountFC"])
+        row = {
+            **line, "ID": line.get("ID") or str(uuid.uuid4()), "EntryID": entry["EntryID"], "LineNumber": number,
+            "GLAccount": gl.get("ID"), "GLAccountCode": gl.get("Code"), "GLAccountDescription": gl.get("Description"),
+            # AmountFC is the amount as sent: net for an excluding VAT code, gross for an including one.
+            "AmountFC": amount, "AmountDC": to_dc(amount, base.rate),
+            "Description": line.get("Description") or entry.get("Description"),
+            "CostCenterDescription": ref.cost_center and ref.cost_center["Description"],
+            "CostUnitDescription": ref.cost_unit and ref.cost_unit["Description"],
+            "VATCode": vat.code_text, "VATCodeDescription": vat.description, "VATPercentage": vat.percentage,
+            "VATAmountFC": tax.fc, "VATAmountDC": tax.dc, "VATBaseAmountFC": base.fc, "VATBaseAmountDC": base.dc,
+            "Type": entry["Type"],
+        }
+        return self.store.insert("PurchaseEntryLines", row, at_ms)
+
+    def _vat_lines(
+        self, entry: Row, vats: list[LineVat], taxes: list[Amounts], supplier: Row, number: int, at_ms: int | None,
+    ) -> None:
+        """One generated VAT line per VAT code, on the code's VAT-to-claim account ("VAT Lines will be automatically
+        created if the VATCode is specified", GeneralJournalEntryLines reference)."""
+        by_code: dict[str, list[tuple[LineVat, Amounts]]] = {}
+        for vat, tax in zip(vats, taxes, strict=True):
+            if vat.code is not None and tax.fc:
+                by_code.setdefault(vat.code["Code"], []).append((vat, tax))
+        for parts in by_code.values():
+            vat = parts[0][0]
+            total = Amounts(money(sum(t.fc for _v, t in parts)), money(sum(t.dc for _v, t in parts)),
+                            parts[0][1].currency, parts[0][1].rate)
+            base = money(sum(v.base_fc for v, _t in parts))
+            gl = self.store.get("GLAccounts", vat.code.get("GLToClaim"))
+            line = {"VATCode": vat.code_text, "VATCodeDescription": vat.description,
+                    "Description": f"{vat.description} {entry.get('Description') or ''}".strip()[:60]}
+            self._transaction_line(entry, number, gl, total, at_ms, line=line, account=supplier, kind="purchase",
+                                   vat=LineVat(vat.code, base, total.fc), vat_type=self._vat_type(entry, vat, "vat"))
+            number += 1
+
+    @staticmethod
+    def _vat_type(entry: Row, vat: LineVat, part: str) -> str | None:
+        if vat.code is None:
+            return None
+        if vat.code["Type"] == "N":
+            return "S"
+        return VAT_TYPES[(entry["Type"], part)]
 
     def ap_account(self) -> Row:
         return next(r for r in self.store.table("GLAccounts").rows.values()
@@ -318,24 +268,29 @@ class Postings:
 
     # ----- general journal entries --------------------------------------------------------------------------
     def create_general_journal_entry(self, values: Row, lines: list[Row]) -> Row:
-        check = Checker(self.store, self.currency)
+        check = self.checker()
         check.client_keys(values, {"EntryID": "GeneralJournalEntries"}, self.settings.accept_client_entry_id)
         journal = check.journal(values.get("JournalCode"), GENERAL_JOURNAL, "general")
         period = self._entry_period(check, values, lines)
-        check.currency(values.get("Currency"))
+        check.open_period(journal, period)
+        on_ms = self._rate_day(lines, period)
+        currency = check.entry_currency(values.get("Currency"), journal)
+        rate = check.rate(currency, journal, values.get("ExchangeRate"), "ExchangeRate", on_ms)
         self._check_entry_number(check, journal, values.get("EntryNumber"))
         line_set = ENTITY_SETS["generaljournalentry/GeneralJournalEntryLines"]
         refs = self._check_lines(check, lines, period["StartDate"] if period else self.today_ms(), line_set)
-        self._check_line_relations_and_dates(check, lines, refs, period)
+        self._check_journal_lines(check, lines, refs, period, journal)
         amounts = [line["AmountFC"] for line in lines if line.get("AmountFC") is not None]
         if len(amounts) == len(lines) and lines and money(sum(amounts)) != 0:
-            # UNCONFIRMED: positive AmountFC is a debit; the lines of a general journal entry must add up to 0.
+            # Positive AmountFC is a debit, negative a credit, and the lines must balance (docs/ap-documents.md,
+            # Signs); the wording here is UNCONFIRMED (Exact's own names the period and type).
             check.add(f"Entry is not in balance. Difference: {money(sum(amounts)):.2f}")
         check.fail_if_any()
         assert journal is not None
         assert period is not None
+        values = {**values, "Currency": currency, "ExchangeRate": rate}
         entry = self._book_entry("GeneralJournalEntries", "GeneralJournalEntryLines", values, lines, refs,
-                                 journal, period, entry_type=90)
+                                 journal, period, entry_type=90, rates=[rate] * len(lines))
         self.store.emit(ChangeEvent("GeneralJournalEntries", "Create", entry["EntryID"],
                                     "generaljournalentry/GeneralJournalEntries"))
         return entry
@@ -347,13 +302,18 @@ class Postings:
         return check.period(values.get("FinancialYear"), values.get("FinancialPeriod"),
                             "Financial year", "Financial period")
 
-    def _check_line_relations_and_dates(
-        self, check: Checker, lines: list[Row], refs: list[LineRefs], period: Row | None
+    def _rate_day(self, lines: list[Row], period: Row | None) -> int:
+        dated = next((line["Date"] for line in lines if line.get("Date") is not None), None)
+        return start_of_day_ms(dated if dated is not None else (period["StartDate"] if period else self.today_ms()))
+
+    def _check_journal_lines(
+        self, check: Checker, lines: list[Row], refs: list[LineRefs], period: Row | None, journal: Row | None,
     ) -> None:
         for line, ref in zip(lines, refs, strict=True):
             # UNCONFIRMED: lines on an accounts payable or receivable account need a relation (stricter).
             needs_relation = ref.gl is not None and ref.gl["Type"] in {AP_TYPE, AR_TYPE}
             ref.account = check.relationship(line.get("Account"), mandatory=needs_relation)
+            check.journal_vat(line, journal)
             date_ms = line.get("Date")
             if period is not None and date_ms is not None and not (
                 period["StartDate"] <= date_ms < period["EndDate"] + DAY_MS
@@ -361,27 +321,43 @@ class Postings:
                 # UNCONFIRMED: a line dated outside the entry's period is refused (stricter).
                 check.add(f"Date is not in financial period {period['FinYear']}/{period['FinPeriod']:02d}: "
                           f"{iso_date(date_ms)}")
+            self._check_invoice_reference(check, line, ref)
+
+    def _check_invoice_reference(self, check: Checker, line: Row, ref: LineRefs) -> None:
+        # OurRef is Exact's invoice number of the purchase entry being paid (docs/ap-documents.md, Matching).
+        # UNCONFIRMED which of Account, OurRef and the payables account Exact needs to match; the sandbox wants all
+        # three: an invoice of the line's Account, on an accounts payable line (stricter).
+        our_ref = line.get("OurRef")
+        if our_ref is None:
+            return
+        entries = self.store.find("PurchaseEntries", "InvoiceNumber", our_ref)
+        on_payables = ref.gl is not None and ref.gl["Type"] == AP_TYPE
+        if not on_payables or not any(line.get("Account") in (None, e["Supplier"]) for e in entries):
+            check.add(f"Invalid reference: Invoice number {our_ref}")
 
     # ----- bank entries ------------------------------------------------------------------------------------------
     def create_bank_entry(self, values: Row, lines: list[Row]) -> Row:
-        check = Checker(self.store, self.currency)
+        check = self.checker()
         check.client_keys(values, {"EntryID": "BankEntries"}, self.settings.accept_client_entry_id)
         journal = check.journal(values.get("JournalCode"), BANK_JOURNAL, "bank")
         period = self._entry_period(check, values, lines)
-        check.currency(values.get("Currency"))
+        check.open_period(journal, period)
+        currency = check.entry_currency(values.get("Currency"), journal)
         check.unkept_references(values, ENTITY_SETS["financialtransaction/BankEntries"])
         self._check_entry_number(check, journal, values.get("EntryNumber"))
         line_set = ENTITY_SETS["financialtransaction/BankEntryLines"]
         refs = self._check_lines(check, lines, period["StartDate"] if period else self.today_ms(), line_set)
-        self._check_line_relations_and_dates(check, lines, refs, period)
-        self._check_invoice_references(check, lines)
+        self._check_journal_lines(check, lines, refs, period, journal)
+        # A bank entry's rate is per line (BankEntryLines.ExchangeRate).
+        rates = [check.rate(currency, journal, line.get("ExchangeRate"), "ExchangeRate",
+                            self._rate_day([line], period)) for line in lines]
         opening, closing = self._check_balances(check, values, journal, lines)
         check.fail_if_any()
         assert journal is not None
         assert period is not None
-        balances = {"OpeningBalanceFC": opening, "ClosingBalanceFC": closing}
+        balances = {"OpeningBalanceFC": opening, "ClosingBalanceFC": closing, "Currency": currency}
         entry = self._book_entry("BankEntries", "BankEntryLines", {**values, **balances}, lines, refs, journal,
-                                 period, entry_type=40)
+                                 period, entry_type=40, rates=rates)
         if entry["EntryNumber"] >= self._entry_numbers.get(journal["Code"], 0):
             self._closing[journal["Code"]] = closing
         else:
@@ -389,27 +365,17 @@ class Postings:
         self.store.emit(ChangeEvent("BankEntries", "Create", entry["EntryID"], "financialtransaction/BankEntries"))
         return entry
 
-    def _check_invoice_references(self, check: Checker, lines: list[Row]) -> None:
-        # UNCONFIRMED how Exact matches a bank line to an invoice; the sandbox requires OurRef (the "invoice
-        # number") to be the InvoiceNumber of a purchase entry of the line's Account, when both are given.
-        for line in lines:
-            our_ref = line.get("OurRef")
-            if our_ref is None:
-                continue
-            entries = self.store.find("PurchaseEntries", "InvoiceNumber", our_ref)
-            if not any(line.get("Account") in (None, e["Supplier"]) for e in entries):
-                check.add(f"Invalid reference: Invoice number {our_ref}")
-
     def _check_balances(
         self, check: Checker, values: Row, journal: Row | None, lines: list[Row]
     ) -> tuple[float, float]:
         previous = self._last_closing_balance(journal["Code"]) if journal else 0.0
         opening = values.get("OpeningBalanceFC")
         if opening is not None and money(opening) != money(previous):
-            # Exact: "an opening balance which should be the end balance of the previous entry" (UNCONFIRMED
-            # that it refuses others; the sandbox does).
+            # Exact: "an opening balance which should be the end balance of the previous entry" (UNCONFIRMED that
+            # it refuses others; the sandbox does).
             check.add(f"Opening balance must equal the closing balance of the previous entry: {previous:.2f}")
         start = previous if opening is None else opening
+        # "Opening balance plus all bank entry lines should result in the closing balance" (BankEntries reference).
         closing = money(start + sum(line.get("AmountFC") or 0.0 for line in lines))
         given = values.get("ClosingBalanceFC")
         if given is not None and money(given) != closing:
@@ -426,7 +392,7 @@ class Postings:
     # ----- shared booking of GJE and bank entries --------------------------------------------------------------
     def _book_entry(
         self, table: str, line_table: str, values: Row, lines: list[Row], refs: list[LineRefs], journal: Row,
-        period: Row, entry_type: int,
+        period: Row, entry_type: int, rates: list[float],
     ) -> Row:
         lines_field = "GeneralJournalEntryLines" if table == "GeneralJournalEntries" else "BankEntryLines"
         entry = {
@@ -434,7 +400,8 @@ class Postings:
             "EntryID": values.get("EntryID") or str(uuid.uuid4()),
             "EntryNumber": self._entry_number(journal["Code"], values.get("EntryNumber")),
             "JournalCode": journal["Code"], "JournalDescription": journal["Description"],
-            "FinancialYear": period["FinYear"], "FinancialPeriod": period["FinPeriod"], "Currency": self.currency,
+            "FinancialYear": period["FinYear"], "FinancialPeriod": period["FinPeriod"],
+            "Currency": values.get("Currency") or self.currency,
             # UNCONFIRMED: API-made general journal and bank entries start Open (20), like purchase entries.
             "Status": 20, "StatusDescription": ENTRY_STATUS[20],
         }
@@ -442,55 +409,84 @@ class Postings:
             entry.update(ExchangeRate=values.get("ExchangeRate") or 1.0, Reversal=bool(values.get("Reversal")),
                          Type=entry_type, TypeDescription=ENTRY_TYPES[entry_type])
         self.store.insert(table, entry)
-        bank_total = 0.0
+        bank = Amounts(0.0, 0.0, entry["Currency"], 1.0)
         bank_date = period["StartDate"]
-        for number, (line, ref) in enumerate(zip(lines, refs, strict=True), start=1):
-            stored = self._entry_line(line_table, entry, line, ref, number, None, period=period)
-            amount = stored["AmountFC"]
+        differences: list[Difference] = []
+        for number, (line, ref, rate) in enumerate(zip(lines, refs, rates, strict=True), start=1):
+            stored = self._journal_line(line_table, entry, line, ref, number, rate, period)
+            amounts = Amounts(stored["AmountFC"], stored["AmountDC"], entry["Currency"], rate)
             bank_date = max(bank_date, stored["Date"])
             if entry_type == 40:
-                # UNCONFIRMED: a bank line's AmountFC is seen from the bank (positive = money received), so the
-                # line's own G/L account takes the opposite sign and the bank account the total (line 0).
-                bank_total += amount
-                amount = -amount
-            self._transaction_line(entry, number, ref.gl, amount, None, line=stored, account=ref.account,
+                # A bank line moves the bank account: opening balance + lines = closing balance (BankEntries
+                # reference), so a payment to a supplier is negative there, and its own G/L account (accounts
+                # payable) takes the opposite, a debit that clears what the purchase entry credited.
+                bank = Amounts(money(bank.fc + amounts.fc), money(bank.dc + amounts.dc), bank.currency, rate)
+                amounts = amounts.negated()
+            before = self._matched_item(stored, ref)
+            self._transaction_line(entry, number, ref.gl, amounts, None, line=stored, account=ref.account,
                                    kind="entry", entry_type=entry_type)
+            difference = exchange_difference(before, amounts.fc, amounts.dc, amounts.currency, self.currency)
+            if difference and before is not None:
+                differences.append(Difference(stored, ref, before.currency, difference))
         # A general journal entry balances itself, so it has no line 0 (UNCONFIRMED); a bank entry's line 0 is the
         # bank account, like the payables line 0 of a purchase entry.
         if entry_type == 40:
             bank_gl = self.store.get("GLAccounts", journal.get("GLAccount"))
-            self._transaction_line(entry, 0, bank_gl, money(bank_total), None, kind="entry", entry_type=40,
-                                   date_ms=bank_date)
+            bank_rate = round(bank.dc / bank.fc, 6) if bank.fc else 1.0
+            self._transaction_line(entry, 0, bank_gl, Amounts(bank.fc, bank.dc, bank.currency, bank_rate), None,
+                                   kind="entry", entry_type=40, date_ms=bank_date)
+        self._book_differences(entry, differences, len(lines) + 1, entry_type)
         return entry
 
-    def _entry_line(
-        self, table: str, entry: Row, line: Row, ref: LineRefs, number: int, at_ms: int | None,
-        period: Row | None = None,
+    def _matched_item(self, line: Row, ref: LineRefs) -> Item | None:
+        """The invoice this line pays, as it stood before the line, when the line names one by OurRef."""
+        if line.get("OurRef") is None or ref.account is None:
+            return None
+        return self.open_items.item_for(ref.account["ID"], line["OurRef"])
+
+    def _book_differences(self, entry: Row, differences: list[Difference], number: int, entry_type: int) -> None:
+        """Realized exchange rate differences, booked with the payment (docs/ap-documents.md, Currency): the
+        supplier's payables line in the division's currency only, against the division's exchange-difference
+        account. UNCONFIRMED how Exact books them for an API payment; without that account they stay open."""
+        exchange_gl = next((g for g in self.store.find("GLAccounts", "Code", self.settings.exchange_difference_account)
+                            if not g.get("IsBlocked")), None)
+        if exchange_gl is None:
+            return
+        for difference in differences:
+            line = {"Description": EXCHANGE_DIFFERENCE, "OurRef": difference.line.get("OurRef"),
+                    "Date": difference.line["Date"]}
+            payables = Amounts(0.0, -difference.amount_dc, difference.currency, 0.0)
+            self._transaction_line(entry, number, difference.refs.gl, payables, None, line=line,
+                                   account=difference.refs.account, kind="entry", entry_type=entry_type)
+            result = Amounts(difference.amount_dc, difference.amount_dc, self.currency, 1.0)
+            self._transaction_line(entry, number + 1, exchange_gl, result, None, line=line, kind="entry",
+                                   entry_type=entry_type)
+            number += 2
+
+    def _journal_line(
+        self, table: str, entry: Row, line: Row, ref: LineRefs, number: int, rate: float, period: Row,
     ) -> Row:
         amount = money(line["AmountFC"])
         gl = ref.gl or {}
         row = {
             **line, "ID": line.get("ID") or str(uuid.uuid4()), "EntryID": entry["EntryID"], "LineNumber": number,
             "GLAccount": gl.get("ID"), "GLAccountCode": gl.get("Code"), "GLAccountDescription": gl.get("Description"),
-            "AmountFC": amount, "AmountDC": amount, "Description": line.get("Description") or entry.get("Description"),
+            "AmountFC": amount, "AmountDC": to_dc(amount, rate),
+            "Description": line.get("Description") or entry.get("Description"),
             "CostCenterDescription": ref.cost_center and ref.cost_center["Description"],
             "CostUnitDescription": ref.cost_unit and ref.cost_unit["Description"],
-            "VATCodeDescription": VAT_CODES.get((line.get("VATCode") or "").strip()),
+            "EntryNumber": entry["EntryNumber"], "Date": start_of_day_ms(line.get("Date") or period["StartDate"]),
+            "Account": ref.account and ref.account["ID"], "AccountCode": ref.account and ref.account["Code"],
+            "AccountName": ref.account and ref.account["Name"],
         }
-        if table == "PurchaseEntryLines":
-            row.update(Type=entry["Type"], VATAmountFC=0.0, VATAmountDC=0.0, VATBaseAmountFC=amount,
-                       VATBaseAmountDC=amount, VATPercentage=0.0)
-        else:
-            row.update(EntryNumber=entry["EntryNumber"], Date=start_of_day_ms(line.get("Date") or period["StartDate"]),
-                       Account=ref.account and ref.account["ID"],
-                       AccountCode=ref.account and ref.account["Code"],
-                       AccountName=ref.account and ref.account["Name"])
-        return self.store.insert(table, row, at_ms)
+        if table == "BankEntryLines":
+            row["ExchangeRate"] = rate
+        return self.store.insert(table, row)
 
     def _transaction_line(
-        self, entry: Row, number: int, gl: Row | None, amount: float, at_ms: int | None, *, kind: str,
+        self, entry: Row, number: int, gl: Row | None, amounts: Amounts, at_ms: int | None, *, kind: str,
         line: Row | None = None, account: Row | None = None, entry_type: int | None = None,
-        date_ms: int | None = None,
+        date_ms: int | None = None, vat: LineVat | None = None, vat_type: str | None = None,
     ) -> Row:
         line = line or {}
         purchase = kind == "purchase"
@@ -504,9 +500,11 @@ class Postings:
             "JournalDescription": entry["JournalDescription"],
             "GLAccount": gl and gl["ID"], "GLAccountCode": gl and gl["Code"],
             "GLAccountDescription": gl and gl["Description"],
-            "AmountDC": money(amount), "AmountFC": money(amount), "AmountVATFC": 0.0, "AmountVATBaseFC": money(amount),
-            "Currency": self.currency, "ExchangeRate": 1.0, "VATCode": line.get("VATCode"),
-            "VATCodeDescription": line.get("VATCodeDescription"), "VATPercentage": 0.0 if line else None,
+            "AmountDC": money(amounts.dc), "AmountFC": money(amounts.fc),
+            "AmountVATFC": vat.vat_fc if vat else 0.0, "AmountVATBaseFC": vat.base_fc if vat else money(amounts.fc),
+            "Currency": amounts.currency, "ExchangeRate": amounts.rate, "VATCode": line.get("VATCode"),
+            "VATCodeDescription": line.get("VATCodeDescription"),
+            "VATPercentage": vat.percentage if vat else (0.0 if line else None), "VATType": vat_type,
             "CostCenter": line.get("CostCenter"), "CostCenterDescription": line.get("CostCenterDescription"),
             "CostUnit": line.get("CostUnit"), "CostUnitDescription": line.get("CostUnitDescription"),
             "Account": account and account["ID"], "AccountCode": account and account["Code"],
@@ -594,7 +592,7 @@ class Postings:
 
     # ----- crm Accounts ------------------------------------------------------------------------------------------
     def create_account(self, values: Row, announce: bool = True) -> Row:
-        check = Checker(self.store, self.currency)
+        check = self.checker()
         check.client_keys(values, {"ID": "Accounts"}, self.settings.accept_client_entry_id)
         self._check_account(check, values, None)
         check.fail_if_any()
@@ -615,7 +613,7 @@ class Postings:
     def update_account(self, key: str, changes: Row) -> Row:
         if self.store.get("Accounts", key) is None:
             raise not_found("Accounts")
-        check = Checker(self.store, self.currency)
+        check = self.checker()
         self._check_account(check, changes, key)
         check.fail_if_any()
         if "Code" in changes:

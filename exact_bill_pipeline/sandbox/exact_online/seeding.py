@@ -5,10 +5,20 @@ from __future__ import annotations
 import random
 import uuid
 
+from exact_bill_pipeline.sandbox.ap_seed import (
+    EURO_TAX_ID,
+    EURO_VENDOR_NAME,
+    VAT_ACCOUNTS,
+    VAT_CLAIM_ACCOUNT,
+    VAT_CODES,
+    ApDocuments,
+)
+from exact_bill_pipeline.sandbox.exact_online.currency import CURRENCY_NAMES
 from exact_bill_pipeline.sandbox.exact_online.edm import DAY_MS, date_ms
 from exact_bill_pipeline.sandbox.exact_online.postings import GL_TYPES, PURCHASE_JOURNAL, LineRefs, Postings
 from exact_bill_pipeline.sandbox.exact_online.store import DivisionStore
-from exact_bill_pipeline.sandbox.seed import CURRENCY, Firm, PurchaseOrderSeed, exact_supplier_code
+from exact_bill_pipeline.sandbox.exact_online.vat import add_vat_code, padded
+from exact_bill_pipeline.sandbox.seed import Firm, PurchaseOrderSeed, exact_supplier_code
 from exact_bill_pipeline.sandbox.settings import SandboxSettings
 
 
@@ -17,15 +27,20 @@ def seed_division(store: DivisionStore, postings: Postings, settings: SandboxSet
     rng = random.Random(f"exact-sandbox:{settings.seed}")
     _gl_accounts(store, firm, setup_ms)
     _cost_centers(store, firm, setup_ms)
-    _journals(store, firm, setup_ms, rng)
+    _journals(store, firm, setup_ms, rng, settings)
     for period in firm.financial_periods:
         store.insert("FinancialPeriods", {"ID": period.id, "FinYear": period.year, "FinPeriod": period.period,
                                           "StartDate": date_ms(period.start), "EndDate": date_ms(period.end)},
                      setup_ms)
     _relations(store, postings, settings, firm, setup_ms, rng)
     for order in firm.purchase_orders:
-        _purchase_order(store, order, rng)
+        _purchase_order(store, order, rng, settings.exact.currency)
     _historic_entries(store, postings, firm)
+    # Added after everything above, so that the IDs and row versions of the firm's older records stay as they were.
+    add_vat_code(store, {"ID": _uuid(rng), "Code": "0", "Description": "No VAT", "Type": "N", "Percentage": 0.0},
+                 setup_ms)
+    if settings.ap_documents:
+        _ap_documents(store, postings, settings, ApDocuments(firm), setup_ms)
 
 
 def _gl_accounts(store: DivisionStore, firm: Firm, setup_ms: int) -> None:
@@ -52,14 +67,17 @@ def _cost_centers(store: DivisionStore, firm: Firm, setup_ms: int) -> None:
                                    "EndDate": None}, setup_ms)
 
 
-def _journals(store: DivisionStore, firm: Firm, setup_ms: int, rng: random.Random) -> None:
+def _journals(store: DivisionStore, firm: Firm, setup_ms: int, rng: random.Random, settings: SandboxSettings) -> None:
+    currency = settings.exact.currency
     for journal in firm.journals:
         gl = next((r for r in store.find("GLAccounts", "Code", journal.gl_account_code)), None)
         bank = journal.type == 12
+        variable = settings.ap_documents and journal.type in (12, 22, 90)
         store.insert("Journals", {
             "ID": journal.id, "Code": journal.code, "Description": journal.description, "Type": journal.type,
-            "Currency": CURRENCY, "CurrencyDescription": "US Dollar", "AllowVAT": False,
-            "AllowVariableCurrency": False, "AllowVariableExchangeRate": False, "AutoSave": False,
+            "Currency": currency, "CurrencyDescription": CURRENCY_NAMES.get(currency, currency), "AllowVAT": False,
+            # The AP documents' firm books EUR bills and payments at the rates they come with.
+            "AllowVariableCurrency": variable, "AllowVariableExchangeRate": variable, "AutoSave": False,
             "IsBlocked": False, "GLAccount": gl and gl["ID"], "GLAccountCode": gl and gl["Code"],
             "GLAccountDescription": gl and gl["Description"], "GLAccountType": gl and gl["Type"],
             "BankAccountID": _uuid(rng) if bank else None,
@@ -81,7 +99,7 @@ def _relations(
             "Status": "C" if relation.is_customer else None, "Blocked": relation.blocked,
             "VATNumber": relation.vat_number, "Email": relation.email, "City": relation.city, "Country": "US",
             "CountryName": "United States", "Type": "A", "Language": "EN",
-            "PurchaseCurrency": CURRENCY if relation.is_supplier else None,
+            "PurchaseCurrency": settings.exact.currency if relation.is_supplier else None,
             "GLAP": ap["ID"] if relation.is_supplier else None,
             "PaymentConditionPurchase": f"{terms:02d}" if relation.is_supplier else None,
         }, setup_ms)
@@ -95,7 +113,7 @@ def _relations(
         }, setup_ms)
 
 
-def _purchase_order(store: DivisionStore, order: PurchaseOrderSeed, rng: random.Random) -> None:
+def _purchase_order(store: DivisionStore, order: PurchaseOrderSeed, rng: random.Random, currency: str) -> None:
     supplier = store.get("Accounts", order.supplier_id) or {}
     total = round(sum(qty * price for _d, qty, price in order.lines), 2)
     order_ms = date_ms(order.order_date)
@@ -104,7 +122,7 @@ def _purchase_order(store: DivisionStore, order: PurchaseOrderSeed, rng: random.
         "SupplierCode": supplier.get("Code"), "SupplierName": supplier.get("Name"), "OrderDate": order_ms,
         "ReceiptDate": date_ms(order.receipt_date), "Description": order.description, "YourRef": order.your_ref,
         "OrderStatus": order.status, "ReceiptStatus": order.status, "InvoiceStatus": 10, "ApprovalStatus": 2,
-        "ApprovalStatusDescription": "Approved", "Currency": CURRENCY, "AmountFC": total, "AmountDC": total,
+        "ApprovalStatusDescription": "Approved", "Currency": currency, "AmountFC": total, "AmountDC": total,
         "AmountFCExclVat": total, "VATAmount": 0.0, "Source": 1, "PurchaseOrderLineCount": len(order.lines),
         "DropShipment": False, "ExchangeRate": 1.0,
     }
@@ -143,3 +161,46 @@ def _historic_entries(store: DivisionStore, postings: Postings, firm: Firm) -> N
 
 def _uuid(rng: random.Random) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def _ap_documents(
+    store: DivisionStore, postings: Postings, settings: SandboxSettings, documents: ApDocuments, setup_ms: int,
+) -> None:
+    """The Exact side of the AP documents (sandbox/ap_seed.py): VAT codes and the accounts that carry them, the
+    exchange-difference account, EUR rates, the supplier billing in EUR, and a period closed for every journal."""
+    def gl_id(code: str) -> str:
+        return next(r["ID"] for r in store.find("GLAccounts", "Code", code) if not r.get("IsBlocked"))
+
+    for code, description, kind, percentage in VAT_CODES:
+        add_vat_code(store, {"ID": documents.uuid(), "Code": code, "Description": description, "Type": kind,
+                             "Percentage": percentage, "GLToClaim": gl_id(VAT_CLAIM_ACCOUNT), "GLToPay": gl_id("1510")},
+                     setup_ms)
+    descriptions = {code: description for code, description, _kind, _pct in VAT_CODES}
+    for code, description, _name, vat in VAT_ACCOUNTS:
+        _gl_account(store, documents.uuid(), code, description, 121, setup_ms,
+                    VATCode=padded(vat), VATDescription=descriptions[vat])
+    _gl_account(store, documents.uuid(), settings.exact.exchange_difference_account,
+                "Realized exchange rate differences", 130, setup_ms)
+    for rate, start in documents.euro_rates():
+        postings.currencies.add_rate("EUR", rate, start, documents.uuid(), setup_ms)
+    codes = [int(r["Code"]) for r in store.table("Accounts").rows.values() if r["Code"].strip().isdigit()]
+    store.insert("Accounts", {
+        "ID": documents.uuid(), "Code": exact_supplier_code(max(codes) + 1), "Name": EURO_VENDOR_NAME,
+        "IsSupplier": True, "IsSales": False, "Status": None, "Blocked": False, "VATNumber": EURO_TAX_ID,
+        "Email": "factures@lindqvist-moreau.example", "City": "Lyon", "Country": "FR", "CountryName": "France",
+        "Type": "A", "Language": "FR", "PurchaseCurrency": "EUR", "GLAP": postings.ap_account()["ID"],
+        "PaymentConditionPurchase": "30",
+    }, setup_ms)
+    year, period = documents.closed_period
+    journals = sorted(j["Code"] for j in store.table("Journals").rows.values())
+    postings.locks.set_closed(year, period, journals, True)
+
+
+def _gl_account(store: DivisionStore, row_id: str, code: str, description: str, gl_type: int, setup_ms: int,
+                **extra: object) -> None:
+    store.insert("GLAccounts", {
+        "ID": row_id, "Code": code, "Description": description, "Type": gl_type,
+        "TypeDescription": GL_TYPES.get(gl_type), "BalanceType": "W", "BalanceSide": "D", "IsBlocked": False,
+        "UseCostcenter": 0, "UseCostunit": 0, "Matching": False, "Compress": False, "RevalueCurrency": False,
+        "AllowCostsInSales": 0, "ExcludeVATListing": 0, "SearchCode": code, **extra,
+    }, setup_ms)

@@ -27,6 +27,7 @@ TABLE_KEYS = {
     "GeneralJournalEntries": "EntryID", "GeneralJournalEntryLines": "ID", "BankEntries": "EntryID",
     "BankEntryLines": "ID", "TransactionLines": "ID", "PurchaseOrders": "PurchaseOrderID",
     "PurchaseOrderLines": "ID", "PurchaseOrderSyncRows": "ID", "Deleted": "ID", "WebhookSubscriptions": "ID",
+    "VATCodes": "ID", "ExchangeRates": "ID",
 }
 # The lines of an entry point at it through this property.
 PARENT_KEYS = {"PurchaseEntryLines": "EntryID", "GeneralJournalEntryLines": "EntryID", "BankEntryLines": "EntryID",
@@ -113,12 +114,15 @@ class DivisionStore:
         self.last_timestamp = FIRST_TIMESTAMP - 1
         self._children: dict[tuple[str, str], list[str]] = {}
         self.listeners: list[Callable[[ChangeEvent], None]] = []
+        # Read-only lists worked out from the tables on every request (open items, journal statuses, divisions).
+        self.views: dict[str, Callable[[], Table]] = {}
 
     def table(self, name: str) -> Table:
-        return self.tables[name]
+        view = self.views.get(name)
+        return view() if view is not None else self.tables[name]
 
     def get(self, table: str, key: str | None) -> Row | None:
-        return None if key is None else self.tables[table].get(key)
+        return None if key is None else self.table(table).get(key)
 
     def next_timestamp(self) -> int:
         self.last_timestamp = next(self._timestamps)
