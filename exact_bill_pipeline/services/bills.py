@@ -28,8 +28,7 @@ from exact_bill_pipeline.services.exactly_once import (
     DoubtPolicy,
     Posting,
     PostingResult,
-    PostingStopped,
-    post_exactly_once,
+    post_and_record,
 )
 from exact_bill_pipeline.services.reference import stored_gl_accounts
 from exact_bill_pipeline.services.vendors import supplier_for_vendor
@@ -188,21 +187,14 @@ def _post_days(exact: ExactApi | None, store: StateStore, days: list[str], setti
         if posting is not None:
             postings[bill["id"]] = (posting, bill)
     queue.report_many(problems, actor=actor)
-    try:
-        results = post_exactly_once([p for p, _ in postings.values()], ledger, claimant, actor=actor, policy=policy)
-    except PostingStopped as stopped:
-        _record_all(stopped.results, postings, queue, report, actor=actor, waiting=waiting)
-        raise PostingStopped(f"{stopped} Before it stopped, this run posted {report.posted + report.recovered} "
-                             f"bill(s) to Exact; {len(postings) - len(stopped.results)} more were not sent and "
-                             f"wait for the next run.", stopped.results) from stopped
-    _record_all(results, postings, queue, report, actor=actor, waiting=waiting)
 
-
-def _record_all(results: dict[str, PostingResult], postings: dict[str, tuple[Posting, dict[str, Any]]],
-                queue: FailureQueue, report: PostReport, *, actor: str, waiting: set[str]) -> None:
-    for bill_id, result in results.items():
+    def record(bill_id: str, result: PostingResult) -> None:
         posting, bill = postings[bill_id]
         _record(result, bill, posting, queue, report, actor=actor, was_waiting=bill_id in waiting)
+
+    post_and_record({bill_id: posting for bill_id, (posting, _) in postings.items()}, ledger, claimant,
+                    actor=actor, policy=policy, record=record, posted_so_far=lambda: report.posted + report.recovered,
+                    noun="bill")
 
 
 def _plan(exact: ExactApi | None, bill: dict[str, Any], mapping: Mapping, problems: list[Report],

@@ -123,6 +123,22 @@ def post_exactly_once(postings: list[Posting], ledger: PostingLedger, claimant: 
     return run.results
 
 
+def post_and_record(postings: dict[str, Posting], ledger: PostingLedger, claimant: Claimant | None, *, actor: str,
+                    policy: DoubtPolicy | None, record: Callable[[str, PostingResult], None],
+                    posted_so_far: Callable[[], int], noun: str) -> None:
+    """Posts, and records each result as it stands, even when the posting stopped part-way (then says how far)."""
+    try:
+        results = post_exactly_once(list(postings.values()), ledger, claimant, actor=actor, policy=policy)
+    except PostingStopped as stopped:
+        for source_id, result in stopped.results.items():
+            record(source_id, result)
+        raise PostingStopped(f"{stopped} Before it stopped, this run posted {posted_so_far()} {noun}(s) to Exact; "
+                             f"{len(postings) - len(stopped.results)} more were not sent and wait for the next run.",
+                             stopped.results) from stopped
+    for source_id, result in results.items():
+        record(source_id, result)
+
+
 def _plainly(error: Exception) -> str:
     """What stopped the posting, in plain words, and what to do."""
     if isinstance(error, AccessForbidden):

@@ -26,8 +26,7 @@ from exact_bill_pipeline.services.exactly_once import (
     DoubtPolicy,
     Posting,
     PostingResult,
-    PostingStopped,
-    post_exactly_once,
+    post_and_record,
 )
 from exact_bill_pipeline.state import snapshots
 from exact_bill_pipeline.state.claims import Claimant, claimed
@@ -107,21 +106,14 @@ def _post_days(exact: ExactApi | None, store: StateStore, days: list[str], setti
         if posting is not None:
             postings[payment["id"]] = (posting, payment)
     queue.report_many(problems, actor=actor)
-    try:
-        results = post_exactly_once([p for p, _ in postings.values()], ledger, claimant, actor=actor, policy=policy)
-    except PostingStopped as stopped:
-        _record_all(stopped.results, postings, queue, report, actor=actor, waiting=waiting)
-        raise PostingStopped(f"{stopped} Before it stopped, this run posted {report.posted + report.recovered} "
-                             f"payment(s) to Exact; {len(postings) - len(stopped.results)} more were not sent and "
-                             f"wait for the next run.", stopped.results) from stopped
-    _record_all(results, postings, queue, report, actor=actor, waiting=waiting)
 
-
-def _record_all(results: dict[str, PostingResult], postings: dict[str, tuple[Posting, dict[str, Any]]],
-                queue: FailureQueue, report: PaymentReport, *, actor: str, waiting: set[str]) -> None:
-    for payment_id, result in results.items():
+    def record(payment_id: str, result: PostingResult) -> None:
         posting, payment = postings[payment_id]
         _record(result, payment, posting, queue, report, actor=actor, was_waiting=payment_id in waiting)
+
+    post_and_record({payment_id: posting for payment_id, (posting, _) in postings.items()}, ledger, claimant,
+                    actor=actor, policy=policy, record=record, posted_so_far=lambda: report.posted + report.recovered,
+                    noun="payment")
 
 
 def _check_unchanged(entry: LedgerEntry, payment: dict[str, Any], queue: FailureQueue, report: PaymentReport, *,
