@@ -22,13 +22,13 @@ from exact_bill_pipeline.redaction import install_log_redaction
 from exact_bill_pipeline.services.exactly_once import PostingStopped
 from exact_bill_pipeline.state.claims import ClaimLost
 from exact_bill_pipeline.state.db import StateStoreError
-from exact_bill_pipeline.state.failures import UnknownFailure
+from exact_bill_pipeline.state.failures import NotReleasable, UnknownFailure
 from exact_bill_pipeline.state.ledger import AlreadyPosted
 from exact_bill_pipeline.state.vault import VaultError
 from exact_bill_pipeline.transport.errors import ApiError, BudgetExhausted
 
 USER_ERRORS: tuple[type[Exception], ...] = (VaultError, StateStoreError, ApiError, BudgetExhausted, UnknownFailure,
-                                            PostingStopped, ClaimLost, AlreadyPosted)
+                                            NotReleasable, PostingStopped, ClaimLost, AlreadyPosted)
 
 
 # Dagster flags beta parameters (backfill policies, pools) on every load; they are chosen deliberately.

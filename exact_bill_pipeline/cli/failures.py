@@ -17,7 +17,7 @@ def failures() -> None:
 
 
 @failures.command("list")
-@click.option("--status", type=click.Choice(["open", "resolved", "ignored", "all"]), default="open", show_default=True)
+@click.option("--status", type=click.Choice(["open", "released", "resolved", "ignored", "all"]), default="open", show_default=True)
 @click.option("--reason", default=None, help="Only this reason code, e.g. unmapped_gl_account.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 def list_items(status: str, reason: str | None, as_json: bool) -> None:
@@ -84,6 +84,25 @@ def ignore(item_id: int, note: str) -> None:
     operator = Operator()
     item = FailureQueue(operator.store).ignore(item_id, actor=operator.actor, note=note)
     click.echo(f"Item {item.id} ({item.source_kind} {item.source_id}) is ignored: {note}")
+
+
+@failures.command()
+@click.argument("item_id", type=int)
+@click.option("--note", required=True, help="Why it posts anyway (kept in the audit log).")
+def release(item_id: int, note: str) -> None:
+    """Post a held bill anyway (a real second invoice whose number the vendor used before), and post it now."""
+    operator = Operator()
+    queue = FailureQueue(operator.store)
+    item = queue.release(item_id, actor=operator.actor, note=note)
+    click.echo(f"Item {item.id} ({item.source_kind} {item.source_id}) is released: {note}")
+    replay.replay(operator.exact, operator.store, operator.accounting.posting(),
+                           operator.payment_settings(), actor=operator.actor, ids=[item_id],
+                           policy=operator.accounting.doubt_policy())
+    after = queue.get(item_id)
+    if after.status == "resolved":
+        click.echo(f"Posted to Exact: {after.note}.")
+    else:
+        raise click.ClickException(f"it was not posted: {after.reason_code}: {after.message}")
 
 
 @failures.command()

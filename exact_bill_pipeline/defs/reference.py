@@ -18,7 +18,7 @@ class MappingConfig(dg.Config):
 
 @dg.asset(group_name=GROUP, kinds={"exact_online"})
 def exact_gl_accounts(exact: ExactOnlineClient, state: StateDatabase) -> dg.MaterializeResult:
-    """Exact's chart of accounts (GL accounts), read incrementally through the sync endpoint.
+    """Exact's chart of accounts (GL accounts), read incrementally through the sync endpoint, and its VAT codes.
 
     Accounts come in once by ID; when two accounts share a code (left behind by an import), the active,
     newest one is kept and the merge is reported.
@@ -28,7 +28,7 @@ def exact_gl_accounts(exact: ExactOnlineClient, state: StateDatabase) -> dg.Mate
     report = reference.sync_gl_accounts(api, state.store())
     return dg.MaterializeResult(metadata={
         "rows_read": report.read, "rows_created": report.created, "rows_deleted": report.deleted,
-        "dagster/row_count": report.kept, "incremental": report.incremental,
+        "dagster/row_count": report.kept, "incremental": report.incremental, "vat_codes": report.vat_codes,
         "merged": preview(report.merges, limit=50), **api_calls(api, since=marks),
     })
 

@@ -18,12 +18,17 @@ from typing import Any, Literal
 
 from exact_bill_pipeline.domain.payments import is_settled, is_voided, paid_bill_ids, payment_description
 from exact_bill_pipeline.domain.postings import (
+    BILL_CURRENCY,
+    EntryPlan,
     GLTarget,
     PostingSettings,
+    bill_currency,
+    invoice_key,
     is_postable,
     money,
     plan_purchase_entry,
 )
+from exact_bill_pipeline.domain.vat import VatBook
 
 DocumentKind = Literal["bill", "payment"]
 FindingKind = Literal["missing", "extra", "duplicated", "different", "deleted", "day_total", "vendor_total"]
@@ -33,9 +38,6 @@ TOTAL_FINDINGS: tuple[FindingKind, ...] = ("day_total", "vendor_total")
 BILL_ID = re.compile(r"\bBILL (\S+)")
 # Exact's entry types of purchase entries and purchase credit notes (api-reference §5.1).
 PURCHASE_TYPES = frozenset({30, 31})
-# BILL states a bill's amounts in its invoice currency; a bill without one is in US dollars (UNCONFIRMED: the
-# field name follows BILL's list filter `invoiceCurrency`; the sandbox's bills carry none).
-BILL_CURRENCY = "USD"
 ZERO = Decimal(0)
 # Ledger states of a posting that may or may not have reached Exact (state.ledger.IN_DOUBT, less refusals, which
 # wait in the failure queue).
@@ -225,22 +227,27 @@ class Reconciliation:
 # ----- what BILL expects ------------------------------------------------------------------------------------------
 def bill_document(bill: Mapping[str, Any], *, supplier_id: str | None, accounts: Mapping[str, GLTarget],
                   cost_centers: Mapping[str, str], settings: PostingSettings, posted: Posted | None,
-                  held: str | None, gl_codes: Mapping[str, str]) -> Document:
+                  held: str | None, gl_codes: Mapping[str, str], vat: VatBook | None = None) -> Document:
     """A bill as it must be in Exact: the entry the connector would post for it now, through today's mapping.
 
     ``held`` says why the connector holds it back (it waits in the failure queue, or a person ignored it there).
+    Its amount is what Exact's entry must total: BILL's amount, with VAT on top only where a VAT rule says BILL's
+    amounts leave it out.
     """
     invoice = bill.get("invoice") or {}
     supplier = (posted.supplier_id if posted and posted.supplier_id else None) or supplier_id
     why_not = _bill_not_expected(bill, settings, None if _is_posted(posted) else held)
+    plan = plan_purchase_entry(bill, supplier_id=supplier or "", accounts=accounts, cost_centers=cost_centers,
+                               settings=settings, vat=vat)
+    entry = plan if isinstance(plan, EntryPlan) else None
     return Document(
         kind="bill", source_id=bill["id"], vendor_id=bill.get("vendorId") or "",
         vendor_name=bill.get("vendorName") or bill.get("vendorId") or "",
         day=_day(invoice.get("invoiceDate") or bill.get("createdTime")),
-        invoice=str(invoice.get("invoiceNumber") or bill["id"]), amount=money(bill.get("amount", 0)),
-        currency=bill.get("invoiceCurrency") or BILL_CURRENCY, supplier_id=supplier, expected=why_not is None,
-        why_not=why_not, lines=_expected_lines(bill, supplier, accounts, cost_centers, settings, posted, gl_codes),
-        posted=posted)
+        invoice=str(invoice.get("invoiceNumber") or bill["id"]),
+        amount=entry.total if entry else money(bill.get("amount", 0)),
+        currency=bill_currency(bill) or BILL_CURRENCY, supplier_id=supplier, expected=why_not is None,
+        why_not=why_not, lines=_expected_lines(entry, posted, gl_codes), posted=posted)
 
 
 def payment_document(payment: Mapping[str, Any], *, bills: Mapping[str, Mapping[str, Any]],
@@ -281,21 +288,16 @@ def _is_posted(posted: Posted | None) -> bool:
     return posted is not None and posted.state == "posted"
 
 
-def _expected_lines(bill: Mapping[str, Any], supplier: str | None, accounts: Mapping[str, GLTarget],
-                    cost_centers: Mapping[str, str], settings: PostingSettings, posted: Posted | None,
+def _expected_lines(entry: EntryPlan | None, posted: Posted | None,
                     gl_codes: Mapping[str, str]) -> tuple[ExpectedLine, ...] | None:
-    """Today's mapping of the bill's lines; what was sent when the mapping no longer resolves them."""
-    plan = plan_purchase_entry(bill, supplier_id=supplier or "", accounts=accounts, cost_centers=cost_centers,
-                               settings=settings)
-    if not isinstance(plan, list):
-        lines: Iterable[Mapping[str, Any]] = plan.lines
-        codes = {target.id: target.code for target in accounts.values()}
-    elif posted and posted.sent and posted.sent.get("PurchaseEntryLines"):
-        lines, codes = posted.sent["PurchaseEntryLines"], dict(gl_codes)
-    else:
-        return None
-    return tuple(ExpectedLine(codes.get(line["GLAccount"]), line.get("CostCenter"), money(line["AmountFC"]))
-                 for line in lines)
+    """Today's mapping of the bill's lines, as Exact books them; what was sent when the mapping no longer resolves
+    them (then without the VAT Exact added, which the sent lines do not say)."""
+    if entry is not None:
+        return tuple(ExpectedLine(line.gl_code, line.cost_center, line.amount) for line in entry.booked)
+    if posted and posted.sent and posted.sent.get("PurchaseEntryLines"):
+        return tuple(ExpectedLine(gl_codes.get(line["GLAccount"]), line.get("CostCenter"), money(line["AmountFC"]))
+                     for line in posted.sent["PurchaseEntryLines"])
+    return None
 
 
 # ----- what Exact holds -----------------------------------------------------------------------------------------
@@ -360,7 +362,7 @@ def reconcile(documents: Iterable[Document], lines: Iterable[Line], deletions: M
 def _match(entries: list[Entry], docs: Mapping[str, Document], managed: Mapping[str, str], journals: Journals,
            since: datetime | None) -> tuple[dict[str, list[Match]], list[Entry]]:
     """Each document's entries in Exact, and the entries carrying a BILL ID that BILL does not have."""
-    by_invoice = {(d.vendor_id, _norm(d.invoice)): d for d in docs.values() if d.kind == "bill"}
+    by_invoice = {(d.vendor_id, invoice_key(d.invoice)): d for d in docs.values() if d.kind == "bill"}
     matches: dict[str, list[Match]] = defaultdict(list)
     strays: list[Entry] = []
     for entry in entries:
@@ -386,7 +388,7 @@ def _typed_by_hand_for(entry: Entry, by_invoice: Mapping[tuple[str, str], Docume
         return None
     if entry.created is None or entry.created < since:
         return None
-    return by_invoice.get((vendor, _norm(entry.your_ref)))
+    return by_invoice.get((vendor, invoice_key(entry.your_ref)))
 
 
 def _document_findings(doc: Document, found: list[Match], deleted: Mapping[str, Deletion],
@@ -444,7 +446,7 @@ def _differences(doc: Document, entry: Entry, names: Mapping[str, str]) -> dict[
 
 def _bill_differences(doc: Document, entry: Entry) -> dict[str, tuple[Any, Any]]:
     found: dict[str, tuple[Any, Any]] = {}
-    if _norm(entry.your_ref or "") != _norm(doc.invoice):
+    if invoice_key(entry.your_ref or "") != invoice_key(doc.invoice):
         found["invoice number"] = (doc.invoice, entry.your_ref)
     if doc.lines is not None:
         wanted = sorted(line.label() for line in doc.lines)
@@ -532,11 +534,6 @@ def _total_findings(totals: Mapping[Any, _Total], kind: FindingKind) -> list[Fin
 # ----- small helpers ------------------------------------------------------------------------------------------------
 def _how(match: Match) -> str:
     return "the connector's" if match.how == "BILL ID" else "a typed-by-hand"
-
-
-def _norm(text: str) -> str:
-    """Invoice numbers compare as Exact compares text: trimmed and case-insensitive (api-reference §4.3)."""
-    return text.strip().casefold()
 
 
 def _day(value: Any) -> date | None:

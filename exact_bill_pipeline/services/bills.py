@@ -10,18 +10,22 @@ from typing import Any
 from exact_bill_pipeline.clients.bill.api import BillApi
 from exact_bill_pipeline.clients.exact_online.api import ExactApi
 from exact_bill_pipeline.domain.postings import (
+    REFUSAL_ADVICE,
     EntryPlan,
     GLTarget,
     PostingSettings,
     Problem,
     content_diff,
     content_hash,
+    invoice_key,
     is_postable,
     money,
     partition_of,
     plan_purchase_entry,
     posting_content,
+    refusal_reason,
 )
+from exact_bill_pipeline.domain.vat import VatBook, VatCode, VatRule
 from exact_bill_pipeline.iterables import batched, batched_by_weight
 from exact_bill_pipeline.services.exactly_once import (
     Created,
@@ -30,8 +34,8 @@ from exact_bill_pipeline.services.exactly_once import (
     PostingResult,
     post_and_record,
 )
-from exact_bill_pipeline.services.reference import stored_gl_accounts
-from exact_bill_pipeline.services.vendors import supplier_for_vendor
+from exact_bill_pipeline.services.reference import stored_gl_accounts, stored_vat_codes
+from exact_bill_pipeline.services.vendors import read_vendors, supplier_for_vendor, vendor_currencies
 from exact_bill_pipeline.state import mappings, snapshots
 from exact_bill_pipeline.state.claims import Claimant, claimed
 from exact_bill_pipeline.state.db import StateStore
@@ -92,8 +96,22 @@ def read_bills(bill: BillApi, store: StateStore, days: list[str]) -> ReadReport:
     report = ReadReport()
     for start, end in day_ranges(days):
         for chunk in batched(bill.iter_bills(created_from=start, created_before=end), SAVE_CHUNK):
-            save_bill_snapshots(store, [b.raw for b in chunk], report)
+            save_bill_snapshots(store, with_currencies(bill, store, [b.raw for b in chunk]), report)
     return report
+
+
+def with_currencies(bill: BillApi, store: StateStore, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each bill with its vendor's billCurrency as it is now, kept with the bill: what its amounts are in.
+
+    Vendors not read yet are read first (BILL calls only); a vendor BILL does not return leaves the bill
+    without one, and such a bill with an exchange rate waits as currency_unsupported.
+    """
+    currencies = vendor_currencies(store)
+    if any(item.get("vendorId") not in currencies for item in items):
+        read_vendors(bill, store)
+        currencies = vendor_currencies(store)
+    return [{**item, "billCurrency": currencies[item["vendorId"]]} if item.get("vendorId") in currencies else item
+            for item in items]
 
 
 def save_bill_snapshots(store: StateStore, items: list[dict[str, Any]], report: ReadReport | None = None) -> None:
@@ -126,6 +144,12 @@ class Mapping:
     department_names: dict[str, str]
     suppliers: dict[str, str]
     vendor_outcomes: dict[str, dict[str, Any]]
+    vat_rules: dict[str, VatRule] = field(default_factory=dict)
+    vat_codes: dict[str, VatCode] = field(default_factory=dict)
+
+    def vat(self, settings: PostingSettings) -> VatBook:
+        """The VAT rules people set, over the settings' default, with Exact's VAT codes."""
+        return VatBook(self.vat_rules, VatRule(settings.vat_code, settings.amounts_include_vat), self.vat_codes)
 
 
 def load_mapping(store: StateStore) -> Mapping:
@@ -133,6 +157,7 @@ def load_mapping(store: StateStore) -> Mapping:
     with store.transaction() as conn:
         rows = mappings.stored_mapping(conn).values()
         vendor_rows = mappings.vendor_match_rows(conn)
+        vat_rules = mappings.vat_rules(conn)
     accounts, cost_centers, account_names, department_names = {}, {}, {}, {}
     for row in rows:
         names = account_names if row.kind == "account" else department_names
@@ -142,10 +167,11 @@ def load_mapping(store: StateStore) -> Mapping:
         if row.kind == "account" and row.exact_id in gl:
             account = gl[row.exact_id]
             accounts[row.bill_id] = GLTarget(account["id"], account["code"], account["use_costcenter"],
-                                             account["is_blocked"])
+                                             account["is_blocked"], account["vat_code"])
         elif row.kind == "department" and row.exact_code:
             cost_centers[row.bill_id] = row.exact_code
-    return Mapping(accounts, cost_centers, account_names, department_names, supplier_for_vendor(store), vendor_rows)
+    return Mapping(accounts, cost_centers, account_names, department_names, supplier_for_vendor(store), vendor_rows,
+                   vat_rules, stored_vat_codes(store))
 
 
 def post_bills(exact: ExactApi | None, store: StateStore, days: list[str], settings: PostingSettings, *,
@@ -174,7 +200,8 @@ def _post_days(exact: ExactApi | None, store: StateStore, days: list[str], setti
         day_bills = [s.data for s in snapshots.in_partitions(conn, "bill", days)
                      if only is None or s.source_id in only]
     entries = ledger.get_many("bill", [bill["id"] for bill in day_bills])
-    waiting = {item.source_id for item in queue.items(status="open", kind="bill", partitions=days)}
+    waiting = {item.source_id for item in queue.items(status=None, kind="bill", partitions=days)
+               if item.status in {"open", "released"}}
     postings: dict[str, tuple[Posting, dict[str, Any]]] = {}
     problems: list[Report] = []  # written to the queue together, in one transaction
     for bill in day_bills:
@@ -186,6 +213,9 @@ def _post_days(exact: ExactApi | None, store: StateStore, days: list[str], setti
         posting = _plan(exact, bill, mapping, problems, settings, report, dry_run=dry_run)
         if posting is not None:
             postings[bill["id"]] = (posting, bill)
+    released = set(queue.source_ids(status="released", kind="bill"))
+    for bill_id in _hold_duplicates(postings, ledger, released, problems, report, dry_run=dry_run):
+        del postings[bill_id]
     queue.report_many(problems, actor=actor)
 
     def record(bill_id: str, result: PostingResult) -> None:
@@ -209,7 +239,7 @@ def _plan(exact: ExactApi | None, bill: dict[str, Any], mapping: Mapping, proble
         plan = [_vendor_problem(bill, mapping)]
     else:
         plan = plan_purchase_entry(bill, supplier_id=supplier_id, accounts=mapping.accounts,
-                                   cost_centers=mapping.cost_centers, settings=settings,
+                                   cost_centers=mapping.cost_centers, settings=settings, vat=mapping.vat(settings),
                                    account_names=mapping.account_names, department_names=mapping.department_names)
     if isinstance(plan, list):
         if not dry_run:
@@ -226,6 +256,39 @@ def _plan(exact: ExactApi | None, bill: dict[str, Any], mapping: Mapping, proble
                     supplier_id, payload["YourRef"], plan.amount, content, payload)
     return Posting(intent, create=lambda guard: _created(exact.create_purchase_entry(payload, guard=guard)),
                    find=lambda sent: _find_purchase_entry(exact, sent, bill_id))
+
+
+def _hold_duplicates(postings: dict[str, tuple[Posting, dict[str, Any]]], ledger: PostingLedger, released: set[str],
+                     problems: list[Report], report: PostReport, *, dry_run: bool) -> list[str]:
+    """The bills to hold back as ``duplicate_invoice``: their vendor's invoice number is already used by a bill
+    in Exact (as the ledger knows, so no call), or by an earlier bill of this run. A released bill is let through.
+    """
+    def key(item: tuple[Posting, dict[str, Any]]) -> tuple[str, str]:
+        intent = item[0].intent
+        return intent.supplier_id or "", invoice_key(intent.lookup_ref or "")
+
+    used = ledger.bills_by_invoice({key(item) for item in postings.values()})
+    held: list[str] = []
+    for bill_id, item in sorted(postings.items(), key=lambda pair: (str(pair[1][1].get("createdTime")), pair[0])):
+        others = [other for other in used.get(key(item), []) if other != bill_id]
+        if others and bill_id not in released:
+            held.append(bill_id)
+            report.queued["duplicate_invoice"] += 1
+            if not dry_run:
+                problems.append(_duplicate_report(item[1], item[0].intent.lookup_ref or "", others))
+        elif bill_id not in used.get(key(item), []):
+            used.setdefault(key(item), []).append(bill_id)
+    return held
+
+
+def _duplicate_report(bill: dict[str, Any], invoice: str, others: list[str]) -> Report:
+    vendor = bill.get("vendorName") or bill.get("vendorId")
+    message = (f"invoice number {invoice!r} of vendor {vendor!r} is already used by bill {', '.join(others)}; this "
+               f"bill ({bill['id']}) is held so that one invoice is not booked twice. If it is a real second "
+               f"invoice: `exact-bill failures release <ID> --note ...`; if it is a duplicate, void it in BILL and "
+               f"`exact-bill failures ignore <ID> --note ...`")
+    return Report("bill", bill["id"], partition_of(bill), "duplicate_invoice", message, bill,
+                  {"invoice": invoice, "bills": [bill["id"], *others]})
 
 
 def _record(result: PostingResult, bill: dict[str, Any], posting: Posting, queue: FailureQueue,
@@ -246,11 +309,13 @@ def _record(result: PostingResult, bill: dict[str, Any], posting: Posting, queue
         report.claimed_elsewhere.append(bill["id"])
     elif result.outcome == "rejected":
         error = result.error
-        queue.report("bill", bill["id"], partition=posting.intent.partition, reason="exact_rejected",
-                     message=f"Exact refused the purchase entry: {result.detail}", snapshot=bill,
+        reason = refusal_reason(error.lines if error else [])
+        advice = f"; {REFUSAL_ADVICE[reason]}" if reason in REFUSAL_ADVICE else ""
+        queue.report("bill", bill["id"], partition=posting.intent.partition, reason=reason,
+                     message=f"Exact refused the purchase entry: {result.detail}{advice}", snapshot=bill,
                      tried={"payload": posting.intent.payload, "status": error.status if error else None},
                      exact_message="\n".join(error.lines) if error else None, actor=actor)
-        report.queued["exact_rejected"] += 1
+        report.queued[reason] += 1
     else:
         report.uncertain.append(bill["id"])
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from exact_bill_pipeline.domain.postings import refusal_reason
 from exact_bill_pipeline.iterables import batched
 from exact_bill_pipeline.state.claims import Claimant, ClaimLost
 from exact_bill_pipeline.state.ledger import Claim, Intent, Outcome, PostingLedger
@@ -259,7 +260,8 @@ class _PostingRun:
         try:
             created = posting.create(self.claimant.ensure_live)
         except Refused as refusal:
-            self.refused_in_a_row += 1
+            # A refusal about the document itself (a closed period, a duplicate) says nothing about the set-up.
+            self.refused_in_a_row += refusal_reason(refusal.lines) == "exact_rejected"
             detail = f"HTTP {refusal.status}: {'; '.join(refusal.lines) or refusal}"
             self.results[source_id] = PostingResult("rejected", error=refusal, detail=detail)
             return Outcome(kind, source_id, "rejected", detail)

@@ -186,7 +186,7 @@ def _documents(store: StateStore, bills: dict[str, dict[str, Any]], payments: li
     documents = [bill_document(bill, supplier_id=mapping.suppliers.get(bill.get("vendorId", "")),
                                accounts=mapping.accounts, cost_centers=mapping.cost_centers, settings=posting,
                                posted=_posted(ledger.get(("bill", bill_id))), held=held.get(("bill", bill_id)),
-                               gl_codes=gl_codes)
+                               gl_codes=gl_codes, vat=mapping.vat(posting))
                  for bill_id, bill in bills.items()]
     documents += [payment_document(payment, bills=bills, supplier_id=mapping.suppliers.get(payment.get("vendorId", "")),
                                    posted=_posted(ledger.get(("payment", payment["id"]))),

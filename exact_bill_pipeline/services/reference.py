@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 
 from exact_bill_pipeline.clients.exact_online.api import ExactApi
 from exact_bill_pipeline.domain.dedupe import Deduplicated, dedupe_by_id_and_code
+from exact_bill_pipeline.domain.vat import VatCode
 from exact_bill_pipeline.state import cursors, reference
 from exact_bill_pipeline.state.db import StateStore
-from exact_bill_pipeline.state.schema import exact_cost_centers, exact_gl_accounts, exact_suppliers
+from exact_bill_pipeline.state.schema import exact_cost_centers, exact_gl_accounts, exact_suppliers, exact_vat_codes
 
 # sync/Deleted EntityType values (api-reference §4.5).
 DELETED_ACCOUNTS, DELETED_GL_ACCOUNTS = 2, 7
@@ -26,12 +28,14 @@ class SyncReport:
     incremental: bool = False
     merges: list[dict[str, Any]] = field(default_factory=list)
     kept: int = 0
+    vat_codes: int = 0
 
 
 def gl_account_row(account: Any) -> dict[str, Any]:
     return {"id": str(account.id), "code": account.code.strip(), "description": account.description,
             "type": account.type, "balance_type": account.balance_type, "is_blocked": account.is_blocked,
-            "use_costcenter": account.use_costcenter, "row_timestamp": account.timestamp}
+            "use_costcenter": account.use_costcenter, "row_timestamp": account.timestamp,
+            "vat_code": (account.vat_code or "").strip() or None}
 
 
 def supplier_row(account: Any) -> dict[str, Any]:
@@ -41,11 +45,33 @@ def supplier_row(account: Any) -> dict[str, Any]:
 
 
 def sync_gl_accounts(exact: ExactApi, store: StateStore) -> SyncReport:
-    """GL accounts changed since the last sync (all of them the first time), minus those Exact deleted."""
-    return _sync_incremental(
+    """GL accounts changed since the last sync (all of them the first time), minus those Exact deleted; and
+    the VAT codes, read whole (no sync endpoint), which say what each account's own VAT code does."""
+    report = _sync_incremental(
         store, exact_gl_accounts, "exact:gl_accounts", DELETED_GL_ACCOUNTS,
         read=lambda since: [gl_account_row(a) for a in exact.sync_gl_accounts(since)], exact=exact,
     )
+    report.vat_codes = sync_vat_codes(exact, store)
+    return report
+
+
+def sync_vat_codes(exact: ExactApi, store: StateStore) -> int:
+    """Exact's VAT codes, replacing what is stored; returns how many there are."""
+    rows = [{"id": str(c.id), "code": c.code.strip(), "description": c.description, "type": c.type,
+             "percentage": c.percentage, "gl_to_claim_code": (c.gl_to_claim_code or "").strip() or None,
+             "is_blocked": c.is_blocked} for c in exact.vat_codes()]
+    with store.transaction() as conn:
+        stored = {r["id"] for r in reference.all_rows(conn, exact_vat_codes)}
+        reference.upsert_rows(conn, exact_vat_codes, rows)
+        reference.delete_ids(conn, exact_vat_codes, stored - {r["id"] for r in rows})
+    return len(rows)
+
+
+def stored_vat_codes(store: StateStore) -> dict[str, VatCode]:
+    with store.transaction() as conn:
+        rows = reference.all_rows(conn, exact_vat_codes)
+    return {r["code"]: VatCode(r["code"], r["type"] or "N", Decimal(str(r["percentage"])), r["gl_to_claim_code"],
+                               r["is_blocked"], r["description"]) for r in rows}
 
 
 def sync_suppliers(exact: ExactApi, store: StateStore) -> SyncReport:

@@ -41,7 +41,7 @@ class ReplayReport:
 
 def replayable(queue: FailureQueue, ids: list[int] | None = None) -> list[FailureItem]:
     items = [queue.get(i) for i in ids] if ids else queue.items(status="open")
-    return [i for i in items if i.status == "open" and i.reason_code not in NOT_REPLAYABLE
+    return [i for i in items if i.status in {"open", "released"} and i.reason_code not in NOT_REPLAYABLE
             and i.source_kind in {"bill", "payment"}]
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from exact_bill_pipeline.clients.bill.api import BillApi
 from exact_bill_pipeline.clients.exact_online import odata
 from exact_bill_pipeline.clients.exact_online.api import ExactApi
+from exact_bill_pipeline.domain.postings import BILL_CURRENCY
 from exact_bill_pipeline.domain.vendors import SupplierFacts, SupplierIndex, VendorFacts, VendorMatch
 from exact_bill_pipeline.services.exactly_once import Created, DoubtPolicy, Posting, post_exactly_once
 from exact_bill_pipeline.services.reference import stored_suppliers, supplier_row
@@ -54,6 +55,11 @@ def read_vendors(bill: BillApi, store: StateStore) -> int:
 def stored_vendors(store: StateStore) -> list[dict[str, Any]]:
     with store.transaction() as conn:
         return [s.data for s in snapshots.in_partition(conn, "vendor", "")]
+
+
+def vendor_currencies(store: StateStore) -> dict[str, str]:
+    """Each stored vendor's billCurrency, the currency of its bills (BILL's own, USD, when it names none)."""
+    return {vendor["id"]: vendor.get("billCurrency") or BILL_CURRENCY for vendor in stored_vendors(store)}
 
 
 def vendor_facts(vendor: dict[str, Any]) -> VendorFacts:

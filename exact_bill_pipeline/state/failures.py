@@ -14,7 +14,9 @@ from exact_bill_pipeline.state.db import StateStore
 from exact_bill_pipeline.state.rows import of_keys, update_by_source
 from exact_bill_pipeline.state.schema import failure_queue
 
-ItemStatus = Literal["open", "resolved", "ignored"]
+ItemStatus = Literal["open", "resolved", "ignored", "released"]
+# Reasons a person may override: the check was right to stop, and a person decides the document posts anyway.
+RELEASABLE = frozenset({"duplicate_invoice"})
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,10 @@ class Report:
 
 class UnknownFailure(LookupError):
     """No queue item has that ID."""
+
+
+class NotReleasable(ValueError):
+    """Only a held document a person may let through can be released."""
 
 
 class FailureQueue:
@@ -106,7 +112,7 @@ class FailureQueue:
         """Closes the open item of a source that has now been posted; False when there was none."""
         with self.store.exclusive() as conn:
             item = self._find(conn, kind, source_id, lock=True)
-            if item is None or item.status != "open":
+            if item is None or item.status not in {"open", "released"}:
                 return False
             self._set_status(conn, item, "resolved", actor, note)
             return True
@@ -116,6 +122,17 @@ class FailureQueue:
         with self.store.exclusive() as conn:
             item = self._by_id(conn, item_id, lock=True)
             self._set_status(conn, item, "ignored", actor, note)
+            return self._by_id(conn, item_id)
+
+    def release(self, item_id: int, *, actor: str, note: str) -> FailureItem:
+        """A person decides a held document posts anyway (a real second invoice with a number already used)."""
+        with self.store.exclusive() as conn:
+            item = self._by_id(conn, item_id, lock=True)
+            if item.reason_code not in RELEASABLE or item.status != "open":
+                raise NotReleasable(
+                    f"item {item_id} waits as {item.reason_code} ({item.status}); only open items of "
+                    f"{', '.join(sorted(RELEASABLE))} can be released: fix the cause and replay the others")
+            self._set_status(conn, item, "released", actor, note)
             return self._by_id(conn, item_id)
 
     def reopen(self, item_id: int, *, actor: str) -> FailureItem:

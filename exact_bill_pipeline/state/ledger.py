@@ -20,6 +20,8 @@ LedgerState = Literal["posting", "posted", "uncertain", "rejected", "absent"]
 SourceKind = Literal["bill", "payment", "vendor"]
 # An earlier POST of a document in one of these states may be in Exact: it is looked up before posting again.
 IN_DOUBT = frozenset({"posting", "uncertain", "rejected"})
+# A document in one of these states is (or may be) in Exact.
+SENT = frozenset({"posted", "posting", "uncertain"})
 CLAIM_LOCK = 0x45424C43  # the PostgreSQL advisory lock that serialises claims ("EBLC")
 
 
@@ -275,6 +277,22 @@ class PostingLedger:
             query = query.where(posting_ledger.c.state.in_(states))
         with self.store.transaction() as conn:
             return [LedgerEntry(**row) for row in conn.execute(query).mappings()]
+
+    def bills_by_invoice(self, invoices: set[tuple[str, str]]) -> dict[tuple[str, str], list[str]]:
+        """The bills sent to Exact (posted, or in doubt) per (supplier, invoice number as Exact compares it)."""
+        refs = {ref for _, ref in invoices}
+        if not refs:
+            return {}
+        ref = sa.func.lower(sa.func.trim(posting_ledger.c.lookup_ref))
+        query = (sa.select(posting_ledger.c.supplier_id, ref.label("ref"), posting_ledger.c.source_id)
+                 .where(posting_ledger.c.source_kind == "bill", ref.in_(refs),
+                        posting_ledger.c.state.in_(SENT)).order_by(posting_ledger.c.created_at))
+        found: dict[tuple[str, str], list[str]] = {}
+        with self.store.transaction() as conn:
+            for row in conn.execute(query):
+                if (row.supplier_id, row.ref) in invoices:
+                    found.setdefault((row.supplier_id, row.ref), []).append(row.source_id)
+        return found
 
     def count(self, *, kind: SourceKind | None = None, state: LedgerState | None = None) -> int:
         query = sa.select(sa.func.count()).select_from(posting_ledger)

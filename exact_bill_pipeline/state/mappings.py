@@ -1,4 +1,4 @@
-"""The stored mapping (BILL record -> Exact record), the user's overrides, and vendor matches."""
+"""The stored mapping (BILL record -> Exact record), the user's overrides, VAT rules and vendor matches."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from exact_bill_pipeline.domain.mapping import MappingRow, Override
+from exact_bill_pipeline.domain.vat import VatRule
 from exact_bill_pipeline.domain.vendors import VendorMatch
 from exact_bill_pipeline.state import audit
 from exact_bill_pipeline.state.rows import upsert
 from exact_bill_pipeline.state.schema import account_mapping, mapping_overrides, vendor_matches
+from exact_bill_pipeline.state.schema import vat_rules as vat_rule_table
 
 MAPPING_FIELDS = ("bill_label", "exact_id", "exact_code", "source", "status")
 
@@ -99,3 +101,30 @@ def save_vendor_match(conn: sa.Connection, match: VendorMatch, vendor_name: str,
 
 def vendor_match_rows(conn: sa.Connection) -> dict[str, dict[str, Any]]:
     return {r["vendor_id"]: dict(r) for r in conn.execute(sa.select(vendor_matches)).mappings()}
+
+
+def vat_rules(conn: sa.Connection) -> dict[str, VatRule]:
+    """The VAT rule per Exact GL account code, as people set them."""
+    return {r["gl_code"]: VatRule(r["vat_code"], r["amounts_include_vat"])
+            for r in conn.execute(sa.select(vat_rule_table)).mappings()}
+
+
+def vat_rule_rows(conn: sa.Connection) -> list[dict[str, Any]]:
+    return [dict(r) for r in conn.execute(sa.select(vat_rule_table).order_by(vat_rule_table.c.gl_code)).mappings()]
+
+
+def set_vat_rule(conn: sa.Connection, gl_code: str, rule: VatRule, *, actor: str, note: str | None = None) -> None:
+    before = conn.execute(sa.select(vat_rule_table).where(vat_rule_table.c.gl_code == gl_code)).mappings().first()
+    upsert(conn, vat_rule_table, {"gl_code": gl_code},
+           {"vat_code": rule.code, "amounts_include_vat": rule.amounts_include_vat, "note": note,
+            "created_by": actor, "created_at": datetime.now(tz=UTC)})
+    audit.record(conn, actor=actor, entity_kind="vat_rule", entity_id=gl_code, action="vat_rule_set",
+                 before={"vat_code": before["vat_code"], "amounts_include_vat": before["amounts_include_vat"]}
+                 if before else None, after={**asdict(rule), "note": note})
+
+
+def remove_vat_rule(conn: sa.Connection, gl_code: str, *, actor: str) -> bool:
+    deleted = conn.execute(sa.delete(vat_rule_table).where(vat_rule_table.c.gl_code == gl_code)).rowcount
+    if deleted:
+        audit.record(conn, actor=actor, entity_kind="vat_rule", entity_id=gl_code, action="vat_rule_removed")
+    return bool(deleted)

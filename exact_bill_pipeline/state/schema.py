@@ -60,6 +60,34 @@ exact_gl_accounts = sa.Table(
     sa.Column("use_costcenter", sa.Integer, nullable=True),
     sa.Column("row_timestamp", sa.BigInteger, nullable=True),
     sa.Column("synced_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("vat_code", sa.String(10), nullable=True),
+)
+
+# Exact's VAT codes, read whole with the GL accounts (codes without their padding).
+exact_vat_codes = sa.Table(
+    "exact_vat_codes",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("code", sa.String(10), nullable=False, index=True),
+    sa.Column("description", sa.Text, nullable=True),
+    sa.Column("type", sa.String(1), nullable=True),
+    sa.Column("percentage", sa.Numeric(9, 6), nullable=False),
+    sa.Column("gl_to_claim_code", sa.String(40), nullable=True),
+    sa.Column("is_blocked", sa.Boolean, nullable=False),
+    sa.Column("synced_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# A person's VAT decisions per Exact GL account: the code to send ("none": no VAT), and whether BILL's amounts
+# include it. Accounts without one follow the default (EXACT_VAT_CODE, EXACT_AMOUNTS_INCLUDE_VAT).
+vat_rules = sa.Table(
+    "vat_rules",
+    metadata,
+    sa.Column("gl_code", sa.String(40), primary_key=True),
+    sa.Column("vat_code", sa.String(10), nullable=True),
+    sa.Column("amounts_include_vat", sa.Boolean, nullable=False),
+    sa.Column("note", sa.Text, nullable=True),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 exact_cost_centers = sa.Table(

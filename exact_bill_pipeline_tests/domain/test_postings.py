@@ -38,7 +38,7 @@ def test_a_fully_mapped_bill_becomes_one_purchase_entry():
     assert isinstance(plan, EntryPlan)
     assert plan.payload == {
         "Journal": "60", "Supplier": "s-acme", "EntryDate": "2026-06-01", "DueDate": "2026-07-01", "YourRef": "INV-7",
-        "Description": "BILL 00n02SB0000000000042 Acme Cloud Services",
+        "Description": "BILL 00n02SB0000000000042 Acme Cloud Services", "Currency": "USD",
         "PurchaseEntryLines": [
             {"GLAccount": "g-sw", "AmountFC": 100.25, "Description": "Licences", "CostCenter": "100"},
             {"GLAccount": "g-office", "AmountFC": 50.25, "Description": "Paper"},
@@ -47,10 +47,33 @@ def test_a_fully_mapped_bill_becomes_one_purchase_entry():
     assert plan.amount == money("150.50")
 
 
-def test_the_vat_code_is_added_only_when_configured():
-    plan = plan_purchase_entry(BILL, supplier_id="s", accounts=ACCOUNTS, cost_centers=CENTERS,
-                               settings=PostingSettings(vat_code="2"))
-    assert {line["VATCode"] for line in plan.payload["PurchaseEntryLines"]} == {"2"}
+def test_a_vat_code_exact_does_not_have_holds_the_bill_back():
+    problems = plan_purchase_entry(BILL, supplier_id="s", accounts=ACCOUNTS, cost_centers=CENTERS,
+                                   settings=PostingSettings(vat_code="2"))
+    assert [p.reason for p in problems] == ["vat_code_unknown", "vat_code_unknown"]
+    assert "'2'" in problems[0].message
+
+
+def test_a_bill_in_the_vendors_currency_carries_it_and_its_rate():
+    euro = {**BILL, "billCurrency": "EUR", "exchangeRate": 1.0812}
+    plan = plan_purchase_entry(euro, supplier_id="s", accounts=ACCOUNTS, cost_centers=CENTERS,
+                               settings=PostingSettings())
+    assert (plan.payload["Currency"], plan.payload["Rate"]) == ("EUR", 1.0812)
+    assert posting_content(euro)["currency"] == "EUR"
+    assert "currency" not in posting_content(BILL)  # earlier bills keep their content hash
+
+
+def test_a_currency_the_connector_cannot_book_waits():
+    no_rate = {**BILL, "billCurrency": "EUR"}
+    unknown = {**BILL, "exchangeRate": 1.08}
+    other_division = {**BILL, "billCurrency": "GBP", "exchangeRate": 1.27}
+    for bill, settings, words in ((no_rate, PostingSettings(), "no exchange rate"),
+                                  (unknown, PostingSettings(), "was not known"),
+                                  (other_division, PostingSettings(division_currency="EUR"), "not to the division")):
+        problems = plan_purchase_entry(bill, supplier_id="s", accounts=ACCOUNTS, cost_centers=CENTERS,
+                                       settings=settings)
+        assert [p.reason for p in problems] == ["currency_unsupported"], bill
+        assert words in problems[0].message
 
 
 def test_every_unmapped_line_is_reported_with_the_names_tried():

@@ -67,22 +67,17 @@ def test_the_demo_summarizes_and_a_second_run_posts_nothing(tmp_path):
     assert summary["bills_posted"] > 20
     assert summary["exact_calls"] >= summary["bills_posted"] + summary["payments_posted"]
     assert summary["expected_in_exact"] == summary["bills_posted"] + summary["payments_posted"]
-    # The demo firm bills on two VAT-bearing accounts (4670 adds 6 %, 4680 includes 8.25 %). Until the posting
-    # states the VAT code (issue 14), Exact applies the account's own and the reconciliation sees it: one bill
-    # whose total grew by the VAT added on top (its day and its vendor follow), one whose lines were split.
-    assert summary["reconciliation"] == {"missing": 0, "extra": 0, "duplicated": 0, "different": 2, "deleted": 0,
-                                         "day_total": 1, "vendor_total": 1}
+    # The demo firm bills on two VAT-bearing accounts (4670 adds 6 %, 4680 includes 8.25 %): the postings state
+    # the VAT, so Exact's entries total what BILL says, and the held bills (a duplicate invoice number, a closed
+    # period) are explained by the queue.
+    assert summary["reconciliation"] == {"missing": 0, "extra": 0, "duplicated": 0, "different": 0, "deleted": 0,
+                                         "day_total": 0, "vendor_total": 0}
     assert summary["reconciliation_calls"] == 2  # under 1,000 lines: one page, and the deletion log
 
     second = json.loads(runner.invoke(main, arguments).output.strip().splitlines()[-1])
-    # Issue 14's demo firm has one invoice number twice from one vendor, and Exact (its duplicate rule on) refuses
-    # the second bill. On the second run the replay looks that bill up by supplier and your reference, finds the
-    # first bill's entry and records the second bill as posted with it, without a POST. The pipeline half of issue
-    # 14 flags the duplicate instead; until then that one bill counts as posted on the second run.
-    adopted = 1
-    assert (second["bills_posted"], second["payments_posted"], second["suppliers_created"]) == (adopted, 0, 0)
-    assert second["bills_posted_total"] == summary["bills_posted"] + adopted
-
+    # The second bill with an invoice number already used waits as duplicate_invoice: never sent, never adopted.
+    assert (second["bills_posted"], second["payments_posted"], second["suppliers_created"]) == (0, 0, 0)
+    assert second["bills_posted_total"] == summary["bills_posted"]
 
 def test_a_backfill_over_a_range_posts_once_and_reruns_post_nothing(pipeline, monkeypatch, tmp_path):
     use_sandboxes(pipeline, monkeypatch)

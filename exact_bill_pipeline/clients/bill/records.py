@@ -67,6 +67,7 @@ class Vendor(BillRecord):
     phone: str | None = None
     address: Address = Field(default_factory=Address)
     additional_info: AdditionalInfo = Field(default_factory=AdditionalInfo, alias="additionalInfo")
+    bill_currency: str | None = Field(default=None, alias="billCurrency")
     created_time: datetime | None = Field(default=None, alias="createdTime")
     updated_time: datetime | None = Field(default=None, alias="updatedTime")
 

@@ -26,6 +26,7 @@ from exact_bill_pipeline.clients.exact_online.records import (
     PurchaseEntry,
     PurchaseOrder,
     TransactionLine,
+    VATCode,
     WebhookSubscription,
 )
 from exact_bill_pipeline.transport.budget import CallBudget, Purpose
@@ -205,6 +206,9 @@ class ExactApi:
         """GL accounts changed after row version ``since`` (1 = all), through the 1000-row sync endpoint."""
         return self.records(GLAccount, "sync/Financial/GLAccounts", select=_fields(GLAccount),
                             filter=f"Timestamp gt {odata.int64(max(since, 1))}")
+
+    def vat_codes(self) -> list[VATCode]:
+        return self.records(VATCode, "vat/VATCodes", select=_fields(VATCode))
 
     def cost_centers(self) -> list[CostCenter]:
         return self.records(CostCenter, "hrm/Costcenters", select=_fields(CostCenter))

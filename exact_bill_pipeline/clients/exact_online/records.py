@@ -41,8 +41,21 @@ class GLAccount(ExactRecord):
     balance_side: str | None = Field(default=None, alias="BalanceSide")
     is_blocked: bool = Field(default=False, alias="IsBlocked")
     use_costcenter: int | None = Field(default=None, alias="UseCostcenter")
+    vat_code: str | None = Field(default=None, alias="VATCode")
     modified: ODataDate = Field(default=None, alias="Modified")
     timestamp: int | None = Field(default=None, alias="Timestamp")
+
+
+class VATCode(ExactRecord):
+    """A VAT code (vat/VATCodes): its type (B, E, I, N), its percentage as a fraction, where VAT is claimed."""
+
+    id: UUID = Field(alias="ID")
+    code: str = Field(alias="Code")
+    description: str | None = Field(default=None, alias="Description")
+    type: str | None = Field(default=None, alias="Type")
+    percentage: Decimal = Field(default=Decimal(0), alias="Percentage")
+    gl_to_claim_code: str | None = Field(default=None, alias="GLToClaimCode")
+    is_blocked: bool = Field(default=False, alias="IsBlocked")
 
 
 class CostCenter(ExactRecord):
