@@ -17,7 +17,8 @@ def failures() -> None:
 
 
 @failures.command("list")
-@click.option("--status", type=click.Choice(["open", "released", "resolved", "ignored", "all"]), default="open", show_default=True)
+@click.option("--status", type=click.Choice(["open", "released", "resolved", "ignored", "all"]), default="open",
+              show_default=True)
 @click.option("--reason", default=None, help="Only this reason code, e.g. unmapped_gl_account.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 def list_items(status: str, reason: str | None, as_json: bool) -> None:

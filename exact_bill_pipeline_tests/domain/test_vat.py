@@ -54,7 +54,7 @@ def test_an_account_without_a_code_sends_none():
     assert (bare.code, bare.amount, bare.vat) == (None, Decimal("10.00"), Decimal(0))
 
 
-@pytest.mark.parametrize("book, words", [
+@pytest.mark.parametrize(("book", "words"), [
     (VatBook(rules={"4670": VatRule("9")}, codes=CODES), "'9'"),
     (VatBook(rules={"4670": VatRule(NO_VAT)}, codes={"2": CODES["2"]}), "no VAT code of type N"),
     (VatBook(codes={"2": VatCode("2", "E", Decimal("0.06"), "1500", blocked=True)}), "blocked"),
