@@ -73,8 +73,8 @@ class WebhookCatcher:
     delay: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def wait_for(self, count: int, timeout: float = 10.0) -> list[CaughtRequest]:
-        """Waits until at least ``count`` requests arrived; returns them all."""
+    def wait_for(self, count: int, timeout: float = 30.0) -> list[CaughtRequest]:
+        """Waits until at least ``count`` requests arrived; returns them all (generous: CI machines are loaded)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self._lock:

@@ -9,6 +9,7 @@ import click
 
 from exact_bill_pipeline.cli.context import Operator
 from exact_bill_pipeline.domain.mapping import Override
+from exact_bill_pipeline.domain.vat import NO_VAT, VatRule
 from exact_bill_pipeline.domain.vendors import VendorMatch
 from exact_bill_pipeline.services.mapping import sync_mapping
 from exact_bill_pipeline.state import mappings
@@ -30,6 +31,7 @@ def list_rows(unmapped: bool) -> None:
     with store.transaction() as conn:
         rows = sorted(mappings.stored_mapping(conn).values(), key=lambda r: (r.kind, r.bill_label))
         overrides = mappings.override_rows(conn)
+        vat_rules = mappings.vat_rule_rows(conn)
     for row in rows:
         if unmapped and row.status == "mapped":
             continue
@@ -38,6 +40,10 @@ def list_rows(unmapped: bool) -> None:
     for override in overrides:
         click.echo(f"override   {override['kind']} {override['bill_key']} -> {override['exact_code']} "
                    f"(by {override['created_by']}{': ' + override['note'] if override['note'] else ''})")
+    for rule in vat_rules:
+        click.echo(f"vat        GL {rule['gl_code']} -> {rule['vat_code']} "
+                   f"({'includes' if rule['amounts_include_vat'] else 'excludes'} VAT; by {rule['created_by']}"
+                   f"{': ' + rule['note'] if rule['note'] else ''})")
 
 
 @mapping.command()
@@ -56,6 +62,31 @@ def override(kind: str, bill_key: str, exact_code: str, note: str | None, no_app
         mappings.set_override(conn, Override(kind, bill_key, exact_code), actor=operator.actor, note=note)  # type: ignore[arg-type]
     click.echo(f"Override stored: BILL {kind} {bill_key} -> Exact {exact_code}.")
     _apply(operator, no_apply)
+
+
+@mapping.command()
+@click.argument("gl_code")
+@click.option("--code", "vat_code", default=None, help="The Exact VAT code to send for this GL account.")
+@click.option("--no-vat", is_flag=True, help="No VAT applies (a no-VAT code is sent where the account has one).")
+@click.option("--amounts-exclude-vat", is_flag=True, help="BILL's amounts on this account leave the VAT out.")
+@click.option("--remove", is_flag=True, help="Forget this account's rule: the default applies again.")
+@click.option("--note", default=None, help="Why, for the audit log.")
+def vat(gl_code: str, vat_code: str | None, no_vat: bool, amounts_exclude_vat: bool, remove: bool,
+        note: str | None) -> None:
+    """Say which VAT applies to an Exact GL account (`exact-bill mapping list` shows the rules)."""
+    operator = Operator()
+    with operator.store.transaction() as conn:
+        if remove:
+            if not mappings.remove_vat_rule(conn, gl_code, actor=operator.actor):
+                raise click.ClickException(f"there is no VAT rule for GL account {gl_code}")
+            click.echo(f"VAT rule of GL account {gl_code} removed; the default applies.")
+            return
+        if no_vat == (vat_code is not None):
+            raise click.UsageError("give either --code CODE or --no-vat")
+        rule = VatRule(NO_VAT if no_vat else vat_code.strip(), not amounts_exclude_vat)  # type: ignore[union-attr]
+        mappings.set_vat_rule(conn, gl_code.strip(), rule, actor=operator.actor, note=note)
+    click.echo(f"GL account {gl_code}: VAT {rule.code}, BILL's amounts "
+               f"{'include' if rule.amounts_include_vat else 'exclude'} it. Replay waiting bills to apply it.")
 
 
 @mapping.command("remove-override")

@@ -38,7 +38,11 @@ class AccountingSettings(dg.ConfigurableResource):
     payment_entry_kind: str = Field(default="bank", description="'bank' for bank entries, 'general' for GJEs.")
     ap_account_code: str = Field(default="1600", description="Exact GL code of accounts payable.")
     bank_account_code: str = Field(default="1100", description="Exact GL code of the bank (general journal only).")
-    vat_code: str | None = Field(default=None, description="Exact VAT code for purchase lines; none by default.")
+    vat_code: str | None = Field(
+        default=None, description="The default VAT rule's Exact VAT code ('none': no VAT); by default each GL "
+                                  "account's own code. `exact-bill mapping vat` sets it per GL account.")
+    amounts_include_vat: bool = Field(default=True, description="BILL's line amounts include the VAT.")
+    division_currency: str = Field(default="USD", description="The Exact division's own currency.")
     postable_statuses: list[str] = Field(default=["APPROVED"], description="BILL approval statuses that post.")
     create_suppliers: bool = Field(default=True, description="Create a supplier in Exact for an unmatched vendor.")
     freshness_hours: float = Field(default=24.0, description="Reference data older than this fails its check.")
@@ -51,7 +55,9 @@ class AccountingSettings(dg.ConfigurableResource):
 
     def posting(self) -> PostingSettings:
         return PostingSettings(purchase_journal=self.purchase_journal, vat_code=self.vat_code,
-                               postable_statuses=frozenset(self.postable_statuses))
+                               amounts_include_vat=self.amounts_include_vat,
+                               postable_statuses=frozenset(self.postable_statuses),
+                               division_currency=self.division_currency.upper())
 
     def doubt_policy(self) -> DoubtPolicy:
         return DoubtPolicy(timedelta(seconds=self.doubt_settle_seconds), timedelta(seconds=self.doubt_wait_seconds),
@@ -71,6 +77,7 @@ def accounting_settings_from_env() -> AccountingSettings:
         "purchase_journal": "EXACT_PURCHASE_JOURNAL", "payment_journal": "EXACT_PAYMENT_JOURNAL",
         "payment_entry_kind": "EXACT_PAYMENT_ENTRY_KIND", "ap_account_code": "EXACT_AP_ACCOUNT_CODE",
         "bank_account_code": "EXACT_BANK_ACCOUNT_CODE", "vat_code": "EXACT_VAT_CODE",
+        "amounts_include_vat": "EXACT_AMOUNTS_INCLUDE_VAT", "division_currency": "EXACT_DIVISION_CURRENCY",
         "doubt_settle_seconds": "EXACT_DOUBT_SETTLE_SECONDS", "doubt_wait_seconds": "EXACT_DOUBT_WAIT_SECONDS",
         "refusals_in_a_row": "EXACT_REFUSALS_IN_A_ROW",
     }

@@ -117,3 +117,18 @@ def test_exacts_own_duplicate_rule_keeps_a_released_bill_waiting(make_pipeline_f
     after = FailureQueue(pipeline.store).get(item.id)
     assert (after.status, after.reason_code) == ("open", "duplicate_invoice")
     assert len(by_invoice(pipeline)["NSA-2291"]) == 1
+
+
+def test_a_vat_rule_per_gl_account_wins_over_the_accounts_own_code(make_pipeline_for, monkeypatch):
+    pipeline = make_pipeline_for(ap_firm())
+    use_sandboxes(pipeline, monkeypatch)
+    runner = CliRunner()
+    assert runner.invoke(main, ["mapping", "vat", "4670"]).exit_code == 2  # neither a code nor --no-vat
+    set_rule = runner.invoke(main, ["mapping", "vat", "4670", "--no-vat", "--note", "use tax is paid separately"])
+    assert set_rule.exit_code == 0, set_rule.output
+    assert "GL 4670 -> none" in runner.invoke(main, ["mapping", "list"]).output
+    pipeline.sync_everything()
+    entry = by_invoice(pipeline)["KHD-30091"][0]
+    assert lines_of(entry) == [("4670", Decimal("1180.00"))]  # the no-VAT code: nothing on top, no VAT line
+    assert next(line for line in entry["lines"] if line.line_number == 1).gl_account_code == "4670"
+    assert payable(entry).amount_fc == Decimal("-1180.00")
