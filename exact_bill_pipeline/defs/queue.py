@@ -107,8 +107,9 @@ def _fixes(items: list[FailureItem]) -> dg.MetadataValue:
 
 
 def _supplier_names(state: StateDatabase) -> dict[str, str]:
-    """Supplier ID -> a name a person knows it by: its name and code in Exact."""
-    return {row["id"]: f"{row['name']} (code {(row['code'] or '').strip() or '-'})"
+    """Supplier ID -> a name a person knows it by: its name, code and city in Exact."""
+    return {row["id"]: f"{row['name']} (code {(row['code'] or '').strip() or '-'}"
+                       f"{', ' + row['city'] if row['city'] else ''})"
             for row in stored_suppliers(state.store())}
 
 

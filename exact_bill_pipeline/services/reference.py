@@ -41,7 +41,7 @@ def gl_account_row(account: Any) -> dict[str, Any]:
 def supplier_row(account: Any) -> dict[str, Any]:
     return {"id": str(account.id), "code": (account.code or "").strip() or None, "name": account.name,
             "vat_number": account.vat_number, "email": account.email, "is_supplier": account.is_supplier,
-            "blocked": account.blocked, "row_timestamp": account.timestamp}
+            "blocked": account.blocked, "row_timestamp": account.timestamp, "city": account.city}
 
 
 def sync_gl_accounts(exact: ExactApi, store: StateStore) -> SyncReport:

@@ -111,7 +111,7 @@ exact_suppliers = sa.Table(
     sa.Column("is_supplier", sa.Boolean, nullable=False),
     sa.Column("blocked", sa.Boolean, nullable=False),
     sa.Column("row_timestamp", sa.BigInteger, nullable=True),
-    sa.Column("synced_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("synced_at", sa.DateTime(timezone=True), nullable=False),    sa.Column("city", sa.Text, nullable=True),
 )
 
 # Which BILL record maps to which Exact record; rewritten by the account_mapping asset.

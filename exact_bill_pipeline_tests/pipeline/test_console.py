@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import dagster as dg
 
 from exact_bill_pipeline.defs.jobs import REFERENCE_ASSETS
@@ -58,7 +60,8 @@ def test_the_failure_queue_says_what_to_do_and_names_candidate_suppliers(pipelin
     assert "exact-bill mapping override account" in by_reason
     assert "vendor_ambiguous" in by_reason
     items = queue["items"].value
-    assert "(code " in items  # an ambiguous vendor's candidates by name and code, not by GUID
+    # An ambiguous vendor's candidates by name, code and city, not by GUID.
+    assert re.search(r"\(code [^,)]+, [A-Z][a-z]+", items), items
     checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
     assert {"unmatched_bills", "payments_waiting", "bills_changed_after_posting"} <= set(checks)
     assert "what to do" in checks["unmatched_bills"].metadata["by_reason"].value

@@ -96,6 +96,7 @@ class Account(ExactRecord):
     blocked: bool = Field(default=False, alias="Blocked")
     vat_number: str | None = Field(default=None, alias="VATNumber")
     email: str | None = Field(default=None, alias="Email")
+    city: str | None = Field(default=None, alias="City")
     modified: ODataDate = Field(default=None, alias="Modified")
     timestamp: int | None = Field(default=None, alias="Timestamp")
 

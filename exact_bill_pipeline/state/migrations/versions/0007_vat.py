@@ -1,6 +1,7 @@
-"""VAT: each GL account's own VAT code, Exact's VAT codes, and the VAT rules per GL account.
+"""VAT: each GL account's own VAT code, Exact's VAT codes, and the VAT rules per GL account; suppliers' cities.
 
-The GL accounts' sync cursor is reset, so the next sync reads every account again with its VAT code.
+The GL accounts' and suppliers' sync cursors are reset, so the next sync reads every account again with its VAT
+code, and every supplier with its city (a person tells candidate suppliers apart by it).
 
 Revision ID: 0007
 Revises: 0006
@@ -17,6 +18,7 @@ depends_on = None
 
 def upgrade() -> None:
     op.add_column("exact_gl_accounts", sa.Column("vat_code", sa.String(length=10), nullable=True))
+    op.add_column("exact_suppliers", sa.Column("city", sa.Text(), nullable=True))
     op.create_table(
         "exact_vat_codes",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -40,11 +42,12 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("gl_code"),
     )
-    op.execute("DELETE FROM sync_cursors WHERE name LIKE 'exact:gl_accounts:%'")
+    op.execute("DELETE FROM sync_cursors WHERE name LIKE 'exact:gl_accounts:%' OR name LIKE 'exact:accounts:%'")
 
 
 def downgrade() -> None:
     op.drop_table("vat_rules")
     op.drop_index("ix_exact_vat_codes_code", table_name="exact_vat_codes")
     op.drop_table("exact_vat_codes")
+    op.drop_column("exact_suppliers", "city")
     op.drop_column("exact_gl_accounts", "vat_code")
