@@ -14,6 +14,7 @@ ReasonCode = Literal[
     "unmapped_gl_account", "unmapped_cost_center", "cost_center_required", "gl_account_blocked",
     "vendor_unmatched", "vendor_ambiguous", "vendor_blocked", "exact_rejected", "changed_after_posting",
     "bill_not_posted", "invalid_bill", "outside_partitions",
+    "overpaid", "credit_not_posted", "payment_currency",
 ]
 CENT = Decimal("0.01")
 
