@@ -13,10 +13,12 @@ import dagster as dg
 import pytest
 
 from exact_bill_pipeline.defs.payables import bill_payments, exact_payment_entries
-from exact_bill_pipeline.domain.payments import credit_application_id
+from exact_bill_pipeline.domain.payments import InvoiceRef, PaymentSettings, credit_application_id, plan_payment_entry
 from exact_bill_pipeline.domain.postings import money, partition_of
 from exact_bill_pipeline.sandbox.ap_seed import PLANS, ApDocuments
 from exact_bill_pipeline.sandbox.seed import Firm
+from exact_bill_pipeline.services.reference import stored_gl_accounts
+from exact_bill_pipeline.services.vendors import supplier_for_vendor
 from exact_bill_pipeline.state.failures import FailureQueue
 from exact_bill_pipeline.state.ledger import PostingLedger
 from exact_bill_pipeline_tests.pipeline.conftest import fast_settings
@@ -190,3 +192,31 @@ def test_a_payment_paying_more_than_is_open_in_exact_waits_as_overpaid(synced):
     assert "4800.00" in item.message
     assert "2800.00" in item.message
     assert open_in_exact(exact, invoice) == Decimal("2800.00")
+
+
+def test_a_payment_planned_in_the_bills_currency_at_its_own_rate_books_the_exchange_difference(synced):
+    """What the payment side sends once the bill is in Exact in EUR (the bill side's half of issue 14 posts it so):
+    the invoice is posted here through Exact's API as that half will, then the connector's own plan of the payment.
+    """
+    pipeline, docs, exact = synced
+    bill = bill_of(docs, "euro-paid")
+    (payment,) = payments_of(docs, "euro-paid")
+    supplier = supplier_for_vendor(pipeline.store)[bill["vendorId"]]
+    accounts = {row["code"]: row["id"] for row in stored_gl_accounts(pipeline.store).rows}
+    invoice = exact.post("purchaseentry/PurchaseEntries", {
+        "Journal": "60", "Supplier": supplier, "EntryDate": bill["invoice"]["invoiceDate"], "Currency": "EUR",
+        "Rate": bill["exchangeRate"], "YourRef": bill["invoice"]["invoiceNumber"], "Description": f"BILL {bill['id']}",
+        "PurchaseEntryLines": [{"GLAccount": accounts["4320"], "AmountFC": bill["amount"], "CostCenter": "300"}]},
+        prefer=True).json()["d"]
+
+    entry = plan_payment_entry(payment, supplier_id=supplier, currency="EUR",
+                               invoices={bill["id"]: InvoiceRef(bill["id"], invoice["InvoiceNumber"], "LM-F-0412")},
+                               settings=PaymentSettings(journal="20", ap_account_id=accounts["1600"]))
+    response = exact.post("financialtransaction/BankEntries", entry, prefer=True)
+    assert response.status_code == 201, response.text
+
+    assert open_in_exact(exact, invoice["InvoiceNumber"]) is None
+    lines = exact.results(LINES, {"$select": "AmountDC,GLAccountCode,Description",
+                                  "$filter": f"EntryNumber eq {response.json()['d']['EntryNumber']}"})
+    difference = [money(line["AmountDC"]) for line in lines if line["GLAccountCode"] == "4790"]
+    assert difference == [money(Decimal("3200") * (Decimal("1.0956") - Decimal("1.0812")))]  # paid dearer: a loss
