@@ -11,11 +11,12 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
+from exact_bill_pipeline.domain.credits import as_credit_note
 from exact_bill_pipeline.domain.payments import is_settled, is_voided, paid_bill_ids, payment_description
 from exact_bill_pipeline.domain.postings import (
     GLTarget,
@@ -241,6 +242,19 @@ def bill_document(bill: Mapping[str, Any], *, supplier_id: str | None, accounts:
         currency=bill.get("invoiceCurrency") or BILL_CURRENCY, supplier_id=supplier, expected=why_not is None,
         why_not=why_not, lines=_expected_lines(bill, supplier, accounts, cost_centers, settings, posted, gl_codes),
         posted=posted)
+
+
+def credit_note_document(credit: Mapping[str, Any], *, supplier_id: str | None, accounts: Mapping[str, GLTarget],
+                         cost_centers: Mapping[str, str], settings: PostingSettings, posted: Posted | None,
+                         held: str | None, gl_codes: Mapping[str, str]) -> Document:
+    """A vendor credit as it must be in Exact: the purchase credit note the connector posts for it, which is the
+    bill planning on the credit with negative amounts (domain.credits). It needs no approval; archived, it is not
+    expected."""
+    note = {**as_credit_note(credit), "approvalStatus": next(iter(sorted(settings.postable_statuses)), None)}
+    document = bill_document(note, supplier_id=supplier_id, accounts=accounts, cost_centers=cost_centers,
+                             settings=settings, posted=posted, held=held, gl_codes=gl_codes)
+    why_not = "archived in BILL" if credit.get("archived") else (None if _is_posted(posted) else held)
+    return replace(document, expected=why_not is None, why_not=why_not)
 
 
 def payment_document(payment: Mapping[str, Any], *, bills: Mapping[str, Mapping[str, Any]],
