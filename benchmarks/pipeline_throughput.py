@@ -184,11 +184,16 @@ def run(bills: int, days: int, skip_bare: bool, storage_kind: str = "sqlite", re
             ledger = PostingLedger(StateStore())
             posted_bills = ledger.count(kind="bill", state="posted")
             posted_payments = ledger.count(kind="payment", state="posted")
+            # Vendor credits (credit notes) and the credits applied in payments are documents of their own.
+            posted_credits = ledger.count(kind="vendor_credit", state="posted")
+            posted_applied = ledger.count(kind="credit_application", state="posted")
+            documents = posted_bills + posted_payments + posted_credits + posted_applied
             calls_after, refused_after = exact_calls(exact_url)
             calls, refused = calls_after - calls_before, refused_after - refused_before
             print(f"bills seeded {bills} over {days} days, posted {posted_bills}; payments posted {posted_payments}; "
+                  f"credit notes {posted_credits}, credits applied {posted_applied}; "
                   f"payables run {elapsed:.1f} s; storage {storage_kind}; Exact limits {limits[0]}/min {limits[1]}/day")
-            print(f"  Exact calls per posted bill or payment: {calls / max(posted_bills + posted_payments, 1):.3f} "
+            print(f"  Exact calls per posted document: {calls / max(documents, 1):.3f} "
                   f"({calls} calls, {refused} answered 429)")
             if real_limits:
                 per_minute = calls / (elapsed / 60)

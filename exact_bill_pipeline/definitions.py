@@ -23,7 +23,8 @@ from exact_bill_pipeline.state.db import STATE_URL_ENV
 
 ASSETS = [reference.exact_gl_accounts, reference.exact_cost_centers, reference.account_mapping,
           reference.exact_purchase_orders, payables.bill_vendors, payables.exact_suppliers, payables.bill_bills,
-          payables.exact_purchase_entries, payables.bill_payments, payables.exact_payment_entries, queue.failure_queue,
+          payables.exact_purchase_entries, payables.bill_vendor_credits, payables.exact_purchase_credit_notes,
+          payables.bill_payments, payables.exact_payment_entries, queue.failure_queue,
           reconciliation.exact_reconciliation]
 CHECKS = [*checks.ALL_CHECKS, *reconciliation.RECONCILIATION_CHECKS]
 

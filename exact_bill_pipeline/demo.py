@@ -42,6 +42,8 @@ class DemoSummary:
     payments_posted: int = 0
     payments_posted_total: int = 0
     payments_queued: int = 0
+    credit_notes_posted: int = 0  # BILL vendor credits, as Exact purchase credit notes
+    credits_applied: int = 0  # credits applied in payments, each settled by a general journal entry of its own
     suppliers_created: int = 0
     suppliers_matched: int = 0
     # The reconciliation against Exact that ends the run: documents matched, findings by kind, its calls.
@@ -134,7 +136,8 @@ def run_pipeline(running: RunningSandboxes, instance: dg.DagsterInstance, say: C
 
 
 def posted_counts(store: StateStore) -> Counter[str]:
-    """How many bills, payments and vendors (created suppliers) the ledger holds as posted."""
+    """How many documents of each kind (bills, payments, credit notes, credits applied, created suppliers) the ledger
+    holds as posted."""
     return Counter(entry.source_kind for entry in PostingLedger(store).entries(state="posted"))
 
 
@@ -153,6 +156,8 @@ def summarize(store: StateStore, running: RunningSandboxes, env: dict[str, str],
         queued_by_reason=dict(Counter(item.reason_code for item in open_bills)),
         payments_posted=after["payment"] - before["payment"], payments_posted_total=after["payment"],
         payments_queued=len(queue.items(status="open", kind="payment")),
+        credit_notes_posted=after["vendor_credit"] - before["vendor_credit"],
+        credits_applied=after["credit_application"] - before["credit_application"],
         suppliers_created=after["vendor"] - before["vendor"],
         suppliers_matched=sum(1 for v in vendors.values() if v["outcome"] == "matched"),
         documents_reconciled=reconciled.documents if reconciled else 0,

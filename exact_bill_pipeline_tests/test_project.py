@@ -122,9 +122,12 @@ def test_the_code_location_loads_with_the_lineage_of_the_design():
     assert upstream("account_mapping") == {"exact_gl_accounts", "exact_cost_centers"}
     assert upstream("exact_suppliers") == {"bill_vendors"}
     assert upstream("exact_purchase_entries") == {"bill_bills", "account_mapping", "exact_suppliers"}
-    assert upstream("exact_payment_entries") == {"bill_payments", "exact_purchase_entries"}
+    assert upstream("exact_purchase_credit_notes") == {"bill_vendor_credits", "account_mapping", "exact_suppliers"}
+    assert upstream("exact_payment_entries") == {"bill_payments", "exact_purchase_entries",
+                                                 "exact_purchase_credit_notes"}
     assert upstream("exact_purchase_orders") == set()
-    assert upstream("failure_queue") == {"exact_purchase_entries", "exact_payment_entries", "exact_suppliers"}
+    assert upstream("failure_queue") == {"exact_purchase_entries", "exact_purchase_credit_notes",
+                                         "exact_payment_entries", "exact_suppliers"}
     assert upstream("exact_reconciliation") == {"bill_bills", "bill_payments", "exact_purchase_entries",
                                                 "exact_payment_entries"}
     assert {j.name for j in defs.resolve_all_job_defs()} >= {"reference_sync", "payables_sync", "full_sync",

@@ -115,7 +115,9 @@ def describe(summary: DemoSummary) -> str:
         f"  bills in the failure queue   {summary.bills_queued}",
         reasons,
         f"  payments posted              {summary.payments_posted} in this run ({summary.payments_posted_total} in all;"
-        f" {summary.payments_queued} wait on their bills)",
+        f" {summary.payments_queued} wait in the failure queue)",
+        f"  vendor credits               {summary.credit_notes_posted} posted as credit notes, "
+        f"{summary.credits_applied} applied in payments settled against their bills",
         f"  suppliers matched            {summary.suppliers_matched}, created in this run {summary.suppliers_created}",
         f"  reconciled with Exact        {summary.documents_reconciled} BILL documents, {summary.expected_in_exact} "
         f"expected in Exact ({summary.reconciliation_calls} Exact calls)",

@@ -39,7 +39,7 @@ def doubts(as_json: bool) -> None:
 
 
 @ledger.command()
-@click.argument("kind", type=click.Choice(["bill", "payment"]))
+@click.argument("kind", type=click.Choice(["bill", "vendor_credit", "payment", "credit_application"]))
 @click.argument("source_id")
 @click.option("--entry", "entry_number", type=int, help="The Exact entry number that is this posting.")
 @click.option("--not-posted", is_flag=True, help="It is certainly not in Exact: the next run posts it.")

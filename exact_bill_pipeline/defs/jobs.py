@@ -8,8 +8,10 @@ from exact_bill_pipeline.defs.payables import (
     EXACT_WRITES_POOL,
     bill_bills,
     bill_payments,
+    bill_vendor_credits,
     bill_vendors,
     exact_payment_entries,
+    exact_purchase_credit_notes,
     exact_purchase_entries,
     exact_suppliers,
 )
@@ -26,7 +28,8 @@ from exact_bill_pipeline.services import reference, replay
 
 REFERENCE_ASSETS = [exact_gl_accounts, exact_cost_centers, account_mapping, exact_purchase_orders, bill_vendors,
                     exact_suppliers]
-PAYABLES_ASSETS = [bill_bills, exact_purchase_entries, bill_payments, exact_payment_entries, failure_queue]
+PAYABLES_ASSETS = [bill_bills, exact_purchase_entries, bill_vendor_credits, exact_purchase_credit_notes, bill_payments,
+                   exact_payment_entries, failure_queue]
 
 reference_sync = dg.define_asset_job(
     "reference_sync", selection=REFERENCE_ASSETS,
@@ -41,8 +44,9 @@ bills_sync = dg.define_asset_job(
     "bills_sync", selection=dg.AssetSelection.assets(bill_bills, exact_purchase_entries, failure_queue),
     description="The bills of the chosen days into Exact (what a bill webhook starts).")
 payments_sync = dg.define_asset_job(
-    "payments_sync", selection=dg.AssetSelection.assets(bill_payments, exact_payment_entries, failure_queue),
-    description="The payments of the chosen days into Exact (what a payment webhook starts).")
+    "payments_sync", selection=dg.AssetSelection.assets(bill_vendor_credits, exact_purchase_credit_notes,
+                                                        bill_payments, exact_payment_entries, failure_queue),
+    description="The vendor credits and payments of the chosen days into Exact (what a payment webhook starts).")
 vendor_sync = dg.define_asset_job(
     "vendor_sync", selection=dg.AssetSelection.assets(bill_vendors, exact_suppliers).without_checks(),
     description="BILL's vendors matched to (or created as) Exact suppliers (what a vendor webhook starts).")
@@ -62,7 +66,8 @@ def replay_open_failures(context: dg.OpExecutionContext, exact: ExactOnlineClien
                            policy=accounting.doubt_policy())
     # Only the days where something reached Exact get a new materialization, with that day's own figures: a
     # replay that posts nothing changes no day and must not hide what the day showed before.
-    for kind, asset in (("bill", exact_purchase_entries.key), ("payment", exact_payment_entries.key)):
+    for kind, asset in (("bill", exact_purchase_entries.key), ("vendor_credit", exact_purchase_credit_notes.key),
+                        ("payment", exact_payment_entries.key)):
         days = report.days_posted(kind)
         for event in day_materializations(asset, store, kind, days, run_id=context.run.run_id, posting=True):
             context.log_event(event)

@@ -11,7 +11,7 @@ from exact_bill_pipeline.defs.partitions import daily_partitions, partition_days
 from exact_bill_pipeline.defs.reference import account_mapping
 from exact_bill_pipeline.defs.reporting import api_calls, call_marks, per_day, preview
 from exact_bill_pipeline.defs.resources import AccountingSettings, StateDatabase
-from exact_bill_pipeline.services import bills, payments, reference, vendors
+from exact_bill_pipeline.services import bills, payments, reference, vendor_credits, vendors
 from exact_bill_pipeline.services.exactly_once import PostingStopped
 from exact_bill_pipeline.state.claims import ClaimLost, claimed
 
@@ -115,6 +115,48 @@ def exact_purchase_entries(context: dg.AssetExecutionContext, config: PostingCon
 
 
 @dg.asset(group_name=GROUP, kinds={"bill"}, partitions_def=daily_partitions, backfill_policy=SINGLE_RUN)
+def bill_vendor_credits(context: dg.AssetExecutionContext, bill: BillClient,
+                        state: StateDatabase) -> Iterator[Reported]:
+    """BILL's vendor credits, one partition per day they were created."""
+    api = bill.api()
+    marks = call_marks(bill=api)
+    read = vendor_credits.read_vendor_credits(api, state.store(), partition_days(context))
+    yield from per_day(context, state.store(), "vendor_credit", {"rows_read": read, **api_calls(bill=api, since=marks)},
+                       posting=False)
+
+
+@dg.asset(group_name=GROUP, kinds={"exact_online"}, partitions_def=daily_partitions, backfill_policy=SINGLE_RUN,
+          deps=[bill_vendor_credits, account_mapping, exact_suppliers], pool=EXACT_WRITES_POOL)
+def exact_purchase_credit_notes(context: dg.AssetExecutionContext, config: PostingConfig, exact: ExactOnlineClient,
+                                state: StateDatabase, accounting: AccountingSettings) -> Iterator[Reported]:
+    """Each BILL vendor credit as exactly one Exact purchase credit note (a purchase entry with negative amounts,
+    Exact's type 31), on the mapped GL account and cost center, so payments can settle bills with it.
+
+    What cannot be posted waits in the failure queue with its reasons, as bills do.
+    """
+    api = None if config.dry_run else exact.api()
+    marks = call_marks(api)
+    store = state.store()
+    with claimed(store, context.run.run_id, None, needed=not config.dry_run) as claimant, stopped_plainly():
+        total = vendor_credits.post_vendor_credits(api, store, partition_days(context), accounting.posting(),
+                                                   actor=context.run.run_id, dry_run=config.dry_run,
+                                                   claimant=claimant, policy=accounting.doubt_policy())
+    context.log.info(f"This run over {len(context.partition_keys)} day(s): {total.considered} vendor credit(s) "
+                     f"considered, {total.posted} posted, {total.already_posted} already posted, "
+                     f"{sum(total.queued.values())} queued.")
+    yield from per_day(context, store, "vendor_credit", {
+        "dry_run": config.dry_run, "credits_considered": total.considered, "posted": total.posted,
+        "recovered_after_uncertain_post": total.recovered, "already_posted": total.already_posted,
+        "not_postable": total.not_postable, "queued": sum(total.queued.values()),
+        "queued_by_reason": dg.MetadataValue.json(dict(total.queued)), "uncertain": len(total.uncertain),
+        "changed_after_posting": len(total.changed_after_posting),
+        "posted_by_another_run": len(total.claimed_elsewhere),
+        "journal_lines_would_post": preview(total.would_post, limit=50), "posted_preview": preview(total.preview),
+        **api_calls(api, since=marks),
+    }, posting=True)
+
+
+@dg.asset(group_name=GROUP, kinds={"bill"}, partitions_def=daily_partitions, backfill_policy=SINGLE_RUN)
 def bill_payments(context: dg.AssetExecutionContext, bill: BillClient, state: StateDatabase) -> Iterator[Reported]:
     """BILL's payments, one partition per day they were created."""
     api = bill.api()
@@ -125,12 +167,14 @@ def bill_payments(context: dg.AssetExecutionContext, bill: BillClient, state: St
 
 
 @dg.asset(group_name=GROUP, kinds={"exact_online"}, partitions_def=daily_partitions, backfill_policy=SINGLE_RUN,
-          deps=[bill_payments, exact_purchase_entries], pool=EXACT_WRITES_POOL)
+          deps=[bill_payments, exact_purchase_entries, exact_purchase_credit_notes], pool=EXACT_WRITES_POOL)
 def exact_payment_entries(context: dg.AssetExecutionContext, config: PostingConfig, exact: ExactOnlineClient,
                           state: StateDatabase, accounting: AccountingSettings) -> Iterator[Reported]:
-    """Each settled BILL payment as exactly one Exact bank entry that settles the supplier's open item.
+    """Each settled BILL payment as exactly one Exact bank entry, one line per bill it pays, matched to that bill's
+    invoice; each vendor credit it applies as one general journal entry settling the credit note against the bills.
 
-    A payment waits in the failure queue until the bills it pays are posted.
+    A payment waits in the failure queue until the bills and credits it settles are posted, and when it pays more
+    than a bill still owes (overpaid).
     """
     api = None if config.dry_run else exact.api()
     marks = call_marks(api)
@@ -150,6 +194,7 @@ def exact_payment_entries(context: dg.AssetExecutionContext, config: PostingConf
     yield from per_day(context, store, "payment", {
         "dry_run": config.dry_run, "payments_read": total.read, "posted": total.posted,
         "recovered_after_uncertain_post": total.recovered, "already_posted": total.already_posted,
+        "credit_applications_posted": total.credits_applied,
         "not_settled": total.not_settled, "queued": sum(total.queued.values()),
         "queued_by_reason": dg.MetadataValue.json(dict(total.queued)), "uncertain": len(total.uncertain),
         "changed_after_posting": len(total.changed_after_posting),

@@ -12,7 +12,13 @@ from typing import Any
 
 import dagster as dg
 
-from exact_bill_pipeline.defs.payables import GROUP, exact_payment_entries, exact_purchase_entries, exact_suppliers
+from exact_bill_pipeline.defs.payables import (
+    GROUP,
+    exact_payment_entries,
+    exact_purchase_credit_notes,
+    exact_purchase_entries,
+    exact_suppliers,
+)
 from exact_bill_pipeline.defs.reporting import preview
 from exact_bill_pipeline.defs.resources import StateDatabase
 from exact_bill_pipeline.domain.queue import fix_for
@@ -23,7 +29,8 @@ CHANGED = "changed_after_posting"
 PREVIEW_ITEMS = 100
 
 
-@dg.asset(group_name=GROUP, deps=[exact_purchase_entries, exact_payment_entries, exact_suppliers],
+@dg.asset(group_name=GROUP, deps=[exact_purchase_entries, exact_purchase_credit_notes, exact_payment_entries,
+                                  exact_suppliers],
           automation_condition=dg.AutomationCondition.eager())
 def failure_queue(state: StateDatabase) -> dg.MaterializeResult:
     """The bills, payments and vendors waiting for a person: why, and what to do about each reason.

@@ -36,6 +36,8 @@ class AccountingSettings(dg.ConfigurableResource):
     purchase_journal: str = Field(default="60", description="Exact purchase journal code for bills.")
     payment_journal: str = Field(default="20", description="Exact bank (or general) journal code for payments.")
     payment_entry_kind: str = Field(default="bank", description="'bank' for bank entries, 'general' for GJEs.")
+    general_journal: str = Field(default="90", description="Exact general journal code where vendor credits are "
+                                                            "settled against the bills they were applied to.")
     ap_account_code: str = Field(default="1600", description="Exact GL code of accounts payable.")
     bank_account_code: str = Field(default="1100", description="Exact GL code of the bank (general journal only).")
     vat_code: str | None = Field(
@@ -68,14 +70,15 @@ class AccountingSettings(dg.ConfigurableResource):
 
     def payments(self, ap_account_id: str, bank_account_id: str) -> PaymentSettings:
         kind = "general" if self.payment_entry_kind == "general" else "bank"
-        return PaymentSettings(kind, self.payment_journal, ap_account_id, bank_account_id)
+        return PaymentSettings(kind, self.payment_journal, ap_account_id, bank_account_id, self.general_journal)
 
 
 def accounting_settings_from_env() -> AccountingSettings:
     """EXACT_PURCHASE_JOURNAL, EXACT_PAYMENT_JOURNAL, ... override the defaults."""
     env = {
         "purchase_journal": "EXACT_PURCHASE_JOURNAL", "payment_journal": "EXACT_PAYMENT_JOURNAL",
-        "payment_entry_kind": "EXACT_PAYMENT_ENTRY_KIND", "ap_account_code": "EXACT_AP_ACCOUNT_CODE",
+        "payment_entry_kind": "EXACT_PAYMENT_ENTRY_KIND",
+        "general_journal": "EXACT_GENERAL_JOURNAL", "ap_account_code": "EXACT_AP_ACCOUNT_CODE",
         "bank_account_code": "EXACT_BANK_ACCOUNT_CODE", "vat_code": "EXACT_VAT_CODE",
         "amounts_include_vat": "EXACT_AMOUNTS_INCLUDE_VAT", "division_currency": "EXACT_DIVISION_CURRENCY",
         "doubt_settle_seconds": "EXACT_DOUBT_SETTLE_SECONDS", "doubt_wait_seconds": "EXACT_DOUBT_WAIT_SECONDS",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Literal
 
 from exact_bill_pipeline.domain.postings import money
@@ -23,6 +24,7 @@ class PaymentSettings:
     journal: str = "20"
     ap_account_id: str = ""  # the Exact GL account of accounts payable (the supplier's open items)
     bank_account_id: str = ""  # the Exact GL account of the bank, for general journal entries
+    general_journal: str = "90"  # where vendor credits are settled against the bills they were applied to
 
 
 def is_settled(payment: Mapping[str, Any]) -> bool:
@@ -31,31 +33,150 @@ def is_settled(payment: Mapping[str, Any]) -> bool:
             or payment.get("singleStatus") in SINGLE_STATUSES_TO_POST)
 
 
+@dataclass(frozen=True)
+class CreditUse:
+    """A vendor credit applied in a payment: which credit, and how much of it."""
+
+    credit_id: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class BillPart:
+    """What one payment does to one bill: the money paid (``amount``) and the vendor credits applied with it.
+
+    BILL's ``billPayments[].amount`` is the money; the credits cover the rest of what the bill is settled by
+    (docs/ap-documents.md, BILL: "the payment's amount is the money paid, the credit covers the rest").
+    """
+
+    bill_id: str
+    amount: Decimal
+    credits: tuple[CreditUse, ...] = ()
+
+    @property
+    def settles(self) -> Decimal:
+        """How much of the bill this part settles: money and credits together."""
+        return self.amount + sum((c.amount for c in self.credits), Decimal(0))
+
+
+@dataclass(frozen=True)
+class InvoiceRef:
+    """A bill as Exact knows it: the invoice number a payment line names in ``OurRef``, and its YourRef."""
+
+    bill_id: str
+    number: int  # Exact's InvoiceNumber of the purchase entry (its EntryNumber: the connector never sends one)
+    your_ref: str
+
+
+def bill_parts(payment: Mapping[str, Any]) -> list[BillPart]:
+    """The bills a payment pays, each with its own amount and credits; a payment without billPayments[] pays its
+    single billId the whole amount. Two items for one bill are one part."""
+    parts: dict[str, BillPart] = {}
+    items = [i for i in payment.get("billPayments") or [] if i.get("billId")]
+    if not items and payment.get("billId"):
+        items = [{"billId": payment["billId"], "amount": payment.get("amount", 0)}]
+    for item in items:
+        credits = tuple(CreditUse(c["id"], money(c.get("amount", 0))) for c in item.get("vendorCredits") or []
+                        if c.get("id"))
+        before = parts.get(item["billId"])
+        if before is None:
+            parts[item["billId"]] = BillPart(item["billId"], money(item.get("amount", 0)), credits)
+        else:
+            parts[item["billId"]] = BillPart(item["billId"], before.amount + money(item.get("amount", 0)),
+                                             before.credits + credits)
+    return list(parts.values())
+
+
 def payment_description(payment: Mapping[str, Any], invoice_numbers: list[str]) -> str:
     """Carries the BILL payment ID, so the entry can be found again after an uncertain POST."""
     refs = ", ".join(invoice_numbers)
     return f"BILL {payment['id']} {refs}".strip()[:60]
 
 
-def plan_payment_entry(
-    payment: Mapping[str, Any], *, supplier_id: str, invoice_numbers: list[str], settings: PaymentSettings
-) -> dict[str, Any]:
-    """The Exact entry for a payment: the AP line (debit, on the supplier) against the bank.
+def payment_date(payment: Mapping[str, Any]) -> str:
+    return str(payment.get("processDate") or payment.get("createdTime") or "")[:10]
 
-    A bank line's AmountFC is seen from the bank: money paid out is negative, and Exact books the line's own
-    account (accounts payable) with the opposite sign, a debit that settles the bill's credit. A general
-    journal entry states both sides itself, debits positive.
+
+def plan_payment_entry(
+    payment: Mapping[str, Any], *, supplier_id: str, invoices: Mapping[str, InvoiceRef], settings: PaymentSettings,
+    currency: str | None = None,
+) -> dict[str, Any]:
+    """The Exact entry for a payment: one accounts payable line per bill it pays, each naming its invoice.
+
+    Each line carries its bill's own amount and ``OurRef``, Exact's invoice number of the bill's purchase entry,
+    so Exact matches it to that invoice: a part payment leaves the rest open, two payments clear it together
+    (docs/ap-documents.md, "Matching a payment to the invoice it pays": ``BankEntryLines.OurRef`` is the
+    "Invoice number", Exact reference FinancialTransaction/BankEntryLines.php). A bank line's AmountFC is seen
+    from the bank: "Opening balance plus all bank entry lines should result in the closing balance" (Exact
+    reference, FinancialTransaction/BankEntries.php), so money paid out is negative, and Exact books the line's
+    own account (accounts payable) with the opposite sign, a debit that settles the bill's credit. A general
+    journal entry states both sides itself, debits positive. Lines of a part that pays only with credits are
+    left out: the credit application (``plan_credit_application``) settles those.
+
+    ``currency`` is the bills' currency in Exact when it is not the division's: the lines then carry BILL's
+    payment ``exchangeRate`` so that Exact books the exchange difference against the invoice's own rate
+    (docs/ap-documents.md, Currency: "Realized exchange differences").
     """
-    amount = float(money(payment.get("amount", 0)))
-    when = str(payment.get("processDate") or payment.get("createdTime") or "")[:10]
-    description = payment_description(payment, invoice_numbers)
-    ap_line = {"GLAccount": settings.ap_account_id, "AmountFC": amount, "Account": supplier_id, "Date": when,
-               "Description": description}
+    when = payment_date(payment)
+    description = payment_description(payment, [invoices[p.bill_id].your_ref for p in bill_parts(payment)])
+    rate = payment.get("exchangeRate") if currency else None
+    ap_lines = [{"GLAccount": settings.ap_account_id, "AmountFC": float(part.amount), "Account": supplier_id,
+                 "OurRef": invoices[part.bill_id].number, "Date": when, "Description": description}
+                for part in bill_parts(payment) if part.amount]
+    header: dict[str, Any] = {"JournalCode": settings.journal}
+    if currency:
+        header["Currency"] = currency
     if settings.entry_kind == "bank":
-        return {"JournalCode": settings.journal, "BankEntryLines": [{**ap_line, "AmountFC": -amount}]}
-    bank_line = {"GLAccount": settings.bank_account_id, "AmountFC": -amount, "Date": when,
+        rated = {"ExchangeRate": float(rate)} if rate else {}
+        return {**header, "BankEntryLines": [{**line, "AmountFC": -line["AmountFC"], **rated} for line in ap_lines]}
+    if rate:
+        header["ExchangeRate"] = float(rate)
+    total = sum(money(line["AmountFC"]) for line in ap_lines)
+    bank_line = {"GLAccount": settings.bank_account_id, "AmountFC": -float(total), "Date": when,
                  "Description": description}
-    return {"JournalCode": settings.journal, "GeneralJournalEntryLines": [ap_line, bank_line]}
+    return {**header, "GeneralJournalEntryLines": [*ap_lines, bank_line]}
+
+
+def credit_application_id(payment_id: str, credit_id: str) -> str:
+    """The ledger's source ID of a credit applied in a payment: one document per payment and credit."""
+    return f"{payment_id}:{credit_id}"
+
+
+def credit_applications(payment: Mapping[str, Any]) -> dict[str, dict[str, Decimal]]:
+    """Per vendor credit a payment applies, how much of it goes to each bill."""
+    out: dict[str, dict[str, Decimal]] = {}
+    for part in bill_parts(payment):
+        for use in part.credits:
+            bills = out.setdefault(use.credit_id, {})
+            bills[part.bill_id] = bills.get(part.bill_id, Decimal(0)) + use.amount
+    return out
+
+
+def credit_application_description(payment_id: str, credit_id: str) -> str:
+    """Carries the credit's and the payment's BILL IDs, so the entry can be found again after an uncertain POST."""
+    return f"BILL {credit_id} applied by {payment_id}"[:60]
+
+
+def plan_credit_application(
+    payment: Mapping[str, Any], credit_id: str, bills: Mapping[str, Decimal], *, supplier_id: str,
+    invoices: Mapping[str, InvoiceRef], credit_note: int, settings: PaymentSettings,
+) -> dict[str, Any]:
+    """The general journal entry that settles a vendor credit against the bills it was applied to.
+
+    Exact has no matching endpoint; a credit note is settled against an invoice by matching, and the sandbox (like
+    Exact's ``OurRef`` on general journal lines) matches a line on the supplier's payables account to the
+    invoice it names (docs/ap-documents.md, "A credit note is settled against an invoice by matching"). So: a debit
+    on each invoice (what it no longer owes) and a credit on the credit note (what it no longer credits), both on
+    the supplier; positive is debit and the lines balance (docs/ap-documents.md, Signs, general journal lines).
+    """
+    when = payment_date(payment)
+    description = credit_application_description(payment["id"], credit_id)
+    line = {"GLAccount": settings.ap_account_id, "Account": supplier_id, "Date": when, "Description": description}
+    lines = [{**line, "AmountFC": float(amount), "OurRef": invoices[bill_id].number}
+             for bill_id, amount in bills.items()]
+    total = sum(bills.values(), Decimal(0))
+    lines.append({**line, "AmountFC": -float(total), "OurRef": credit_note})
+    return {"JournalCode": settings.general_journal, "GeneralJournalEntryLines": lines}
 
 
 def is_voided(payment: Mapping[str, Any]) -> bool:
@@ -72,7 +193,11 @@ def settlement(payment: Mapping[str, Any]) -> str:
 
 def payment_content(payment: Mapping[str, Any]) -> dict[str, Any]:
     """What of a payment ends up in Exact, and whether its money left: a change to any of it is flagged."""
+    parts = bill_parts(payment)
     return {"amount": str(money(payment.get("amount", 0))), "bills": paid_bill_ids(payment),
+            "billAmounts": {p.bill_id: str(p.amount) for p in parts},
+            "credits": {p.bill_id: {c.credit_id: str(c.amount) for c in p.credits} for p in parts if p.credits},
+            "exchangeRate": payment.get("exchangeRate"),
             "processDate": payment.get("processDate"), "settlement": settlement(payment)}
 
 
@@ -80,9 +205,24 @@ def payment_diff(posted: Mapping[str, Any], payment: Mapping[str, Any]) -> dict[
     """Field by field, what of ``payment`` differs from what was posted (a ``payment_content`` result).
 
     A payment is posted only once settled, so content recorded before settlement was kept counts as settled.
+    Content recorded before a field was kept (per-bill amounts, credits, rate) is compared on what it holds.
     """
     now, before = payment_content(payment), {"settlement": "settled", **posted}
-    return {key: {"before": before.get(key), "after": now[key]} for key in now if before.get(key) != now[key]}
+    return {key: {"before": before.get(key), "after": now[key]} for key in now
+            if key in before and before.get(key) != now[key]}
+
+
+def settled_by(content: Mapping[str, Any]) -> dict[str, Decimal]:
+    """Per bill, what a posted payment's or credit application's content says it settled.
+
+    Content recorded before per-bill amounts were kept names its bills and one amount: a single bill took it all.
+    """
+    if "billAmounts" in content:
+        return {bill: money(amount) for bill, amount in content["billAmounts"].items()}
+    bills = content.get("bills") or []
+    if isinstance(bills, dict):
+        return {bill: money(amount) for bill, amount in bills.items()}
+    return {bills[0]: money(content.get("amount") or 0)} if len(bills) == 1 else {}
 
 
 def paid_bill_ids(payment: Mapping[str, Any]) -> list[str]:

@@ -17,6 +17,7 @@ ReasonCode = Literal[
     "vendor_unmatched", "vendor_ambiguous", "vendor_blocked", "exact_rejected", "changed_after_posting",
     "bill_not_posted", "invalid_bill", "outside_partitions",
     "vat_code_unknown", "currency_unsupported", "duplicate_invoice", "period_closed",
+    "overpaid", "credit_not_posted", "payment_currency",
 ]
 CENT = Decimal("0.01")
 # BILL's own currency: a bill is in it unless its vendor bills in another one (then it has an exchangeRate, the

@@ -26,6 +26,13 @@ FIXES: dict[ReasonCode, str] = {
     "invalid_bill": "Fix the bill in BILL (it has no lines); the next run picks it up.",
     "outside_partitions": "Move EXACT_BILL_PARTITIONS_START back and backfill that day, or "
                           "`exact-bill failures ignore <ID>` if it was booked in Exact before the connector.",
+    "overpaid": "The payment settles more of a bill than is still open in Exact: check the bill's payments and "
+                "credits in BILL (one voided or changed?), fix it there, then `exact-bill failures replay <ID>`.",
+    "credit_not_posted": "Nothing to do here, unless the vendor credit itself waits in the queue (fix that first): "
+                         "the payment is posted once its credits are in Exact as purchase credit notes.",
+    "payment_currency": "The payment's bill is in Exact without the vendor's currency: the payment is posted once "
+                        "the bill is in its own currency; or settle it in Exact by hand and `exact-bill failures "
+                        "ignore <ID>`.",
 }
 
 

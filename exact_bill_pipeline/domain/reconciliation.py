@@ -11,11 +11,12 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
+from exact_bill_pipeline.domain.credits import as_credit_note
 from exact_bill_pipeline.domain.payments import is_settled, is_voided, paid_bill_ids, payment_description
 from exact_bill_pipeline.domain.postings import (
     BILL_CURRENCY,
@@ -250,6 +251,19 @@ def bill_document(bill: Mapping[str, Any], *, supplier_id: str | None, accounts:
         why_not=why_not, lines=_expected_lines(entry, posted, gl_codes), posted=posted)
 
 
+def credit_note_document(credit: Mapping[str, Any], *, supplier_id: str | None, accounts: Mapping[str, GLTarget],
+                         cost_centers: Mapping[str, str], settings: PostingSettings, posted: Posted | None,
+                         held: str | None, gl_codes: Mapping[str, str]) -> Document:
+    """A vendor credit as it must be in Exact: the purchase credit note the connector posts for it, which is the
+    bill planning on the credit with negative amounts (domain.credits). It needs no approval; archived, it is not
+    expected."""
+    note = {**as_credit_note(credit), "approvalStatus": next(iter(sorted(settings.postable_statuses)), None)}
+    document = bill_document(note, supplier_id=supplier_id, accounts=accounts, cost_centers=cost_centers,
+                             settings=settings, posted=posted, held=held, gl_codes=gl_codes)
+    why_not = "archived in BILL" if credit.get("archived") else (None if _is_posted(posted) else held)
+    return replace(document, expected=why_not is None, why_not=why_not)
+
+
 def payment_document(payment: Mapping[str, Any], *, bills: Mapping[str, Mapping[str, Any]],
                      supplier_id: str | None, posted: Posted | None, held: str | None) -> Document:
     """A payment as it must be in Exact: its amount on the supplier, naming the invoices it settles."""
@@ -261,9 +275,15 @@ def payment_document(payment: Mapping[str, Any], *, bills: Mapping[str, Mapping[
         kind="payment", source_id=payment["id"], vendor_id=payment.get("vendorId") or "",
         vendor_name=payment.get("vendorName") or payment.get("vendorId") or "",
         day=_day(payment.get("processDate") or payment.get("createdTime")), invoice=", ".join(invoices),
-        amount=money(payment.get("amount", 0)), currency=payment.get("currency") or BILL_CURRENCY,
+        amount=money(payment.get("amount", 0)), currency=_payment_currency(payment, bills),
         supplier_id=supplier, expected=why_not is None, why_not=why_not,
         description=payment_description(payment, invoices), posted=posted)
+
+
+def _payment_currency(payment: Mapping[str, Any], bills: Mapping[str, Mapping[str, Any]]) -> str:
+    """A payment is in the currency of the bills it pays (their vendor's), as BILL pays a vendor in its own."""
+    currencies = {bill_currency(bills[b]) for b in paid_bill_ids(payment) if b in bills}
+    return next(iter(currencies)) if len(currencies) == 1 and None not in currencies else BILL_CURRENCY  # type: ignore[return-value]
 
 
 def _bill_not_expected(bill: Mapping[str, Any], settings: PostingSettings, held: str | None) -> str | None:

@@ -22,6 +22,7 @@ from exact_bill_pipeline.domain.reconciliation import (
     Posted,
     Reconciliation,
     bill_document,
+    credit_note_document,
     payment_document,
     reconcile,
 )
@@ -168,8 +169,10 @@ def match_with_bill(store: StateStore, settings: ReconcileSettings) -> Reconcili
     with store.transaction() as conn:
         bills = {s.source_id: s.data for s in snapshots.of_kind(conn, "bill")}
         payments = [s.data for s in snapshots.of_kind(conn, "payment")]
+        credits = [s.data for s in snapshots.of_kind(conn, "vendor_credit")]
         lines, deletions = exact_lines.lines(conn), exact_lines.deletions(conn)
     documents = _documents(store, bills, payments, mapping, ledger, settings.posting)
+    documents += _credit_notes(store, credits, mapping, ledger, settings.posting)
     managed = {supplier: vendor for vendor, supplier in mapping.suppliers.items()}
     since = min((e.created_at for e in ledger.values() if e.state == "posted" and e.source_kind != "vendor"),
                 default=None)
@@ -192,6 +195,17 @@ def _documents(store: StateStore, bills: dict[str, dict[str, Any]], payments: li
                                    posted=_posted(ledger.get(("payment", payment["id"]))),
                                    held=held.get(("payment", payment["id"]))) for payment in payments]
     return documents
+
+
+def _credit_notes(store: StateStore, credits: list[dict[str, Any]], mapping: Mapping,
+                  ledger: dict[tuple[str, str], LedgerEntry], posting: PostingSettings) -> list[Document]:
+    held = _held(store)
+    gl_codes = {target.id: target.code for target in mapping.accounts.values()}
+    return [credit_note_document(credit, supplier_id=mapping.suppliers.get(credit.get("vendorId", "")),
+                                 accounts=mapping.accounts, cost_centers=mapping.cost_centers, settings=posting,
+                                 posted=_posted(ledger.get(("vendor_credit", credit["id"]))),
+                                 held=held.get(("vendor_credit", credit["id"])), gl_codes=gl_codes)
+            for credit in credits]
 
 
 def _held(store: StateStore) -> dict[tuple[str, str], str]:

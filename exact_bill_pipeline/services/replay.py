@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from exact_bill_pipeline.clients.exact_online.api import ExactApi
 from exact_bill_pipeline.domain.payments import PaymentSettings
 from exact_bill_pipeline.domain.postings import PostingSettings
-from exact_bill_pipeline.services import bills, payments
+from exact_bill_pipeline.services import bills, payments, vendor_credits
 from exact_bill_pipeline.services.exactly_once import DoubtPolicy
 from exact_bill_pipeline.services.outside import OUTSIDE_PARTITIONS
 from exact_bill_pipeline.state.claims import Claimant, claimed
@@ -35,14 +35,14 @@ class ReplayReport:
 
     def days_posted(self, kind: str) -> list[str]:
         """The days on which this replay put a bill (or payment) in Exact."""
-        keys = ("posted", "recovered") if kind == "bill" else ("payments_posted",)
+        keys = {"bill": ("posted", "recovered"), "vendor_credit": ("credits_posted",)}.get(kind, ("payments_posted",))
         return sorted(day for day, counts in self.days.items() if any(counts.get(key) for key in keys))
 
 
 def replayable(queue: FailureQueue, ids: list[int] | None = None) -> list[FailureItem]:
     items = [queue.get(i) for i in ids] if ids else queue.items(status="open")
     return [i for i in items if i.status in {"open", "released"} and i.reason_code not in NOT_REPLAYABLE
-            and i.source_kind in {"bill", "payment"}]
+            and i.source_kind in {"bill", "vendor_credit", "payment"}]
 
 
 def affected_days(store: StateStore) -> list[str]:
@@ -64,7 +64,8 @@ def replay(exact: ExactApi, store: StateStore, posting: PostingSettings, payment
 def _replay(exact: ExactApi, store: StateStore, posting: PostingSettings, payment: PaymentSettings, *, actor: str,
             ids: list[int] | None, claimant: Claimant | None, policy: DoubtPolicy | None) -> ReplayReport:
     queue = FailureQueue(store)
-    by_day: dict[str, dict[str, set[str]]] = defaultdict(lambda: {"bill": set(), "payment": set()})
+    by_day: dict[str, dict[str, set[str]]] = defaultdict(lambda: {"bill": set(), "vendor_credit": set(),
+                                                                  "payment": set()})
     for item in replayable(queue, ids):
         by_day[item.partition_date][item.source_kind].add(item.source_id)
     report = ReplayReport()
@@ -76,7 +77,12 @@ def _replay(exact: ExactApi, store: StateStore, posting: PostingSettings, paymen
             counts["posted"] = posted.posted
             counts["recovered"] = posted.recovered
             counts["still_failing"] = sum(posted.queued.values())
-    # Payments wait on bills of any day, so they are retried after all bills.
+        if sources["vendor_credit"]:
+            credited = vendor_credits.post_vendor_credits(exact, store, [day], posting, actor=actor,
+                                                          only=sources["vendor_credit"], claimant=claimant,
+                                                          policy=policy)
+            counts["credits_posted"] = credited.posted + credited.recovered
+    # Payments wait on bills and credits of any day, so they are retried after all of those.
     for day, sources in sorted(by_day.items()):
         if sources["payment"]:
             paid = payments.post_payments(exact, store, [day], payment, actor=actor, only=sources["payment"],

@@ -10,14 +10,15 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
+from exact_bill_pipeline.iterables import batched
 from exact_bill_pipeline.state import audit
 from exact_bill_pipeline.state.claims import LEASE, Claimant, ClaimantRecord, aware, claimants
 from exact_bill_pipeline.state.db import StateStore, database_now
-from exact_bill_pipeline.state.rows import insert_new, of_keys, of_sources, update_by_source
+from exact_bill_pipeline.state.rows import IN_LIST_SIZE, insert_new, of_keys, of_sources, update_by_source
 from exact_bill_pipeline.state.schema import posting_ledger
 
 LedgerState = Literal["posting", "posted", "uncertain", "rejected", "absent"]
-SourceKind = Literal["bill", "payment", "vendor"]
+SourceKind = Literal["bill", "payment", "vendor", "vendor_credit", "credit_application"]
 # An earlier POST of a document in one of these states may be in Exact: it is looked up before posting again.
 IN_DOUBT = frozenset({"posting", "uncertain", "rejected"})
 # A document in one of these states is (or may be) in Exact.
@@ -293,6 +294,16 @@ class PostingLedger:
                 if (row.supplier_id, row.ref) in invoices:
                     found.setdefault((row.supplier_id, row.ref), []).append(row.source_id)
         return found
+
+    def of_suppliers(self, kinds: list[str], supplier_ids: list[str]) -> list[LedgerEntry]:
+        """Every entry of these kinds for these suppliers: what was posted (or sent) to their open items."""
+        out: list[LedgerEntry] = []
+        with self.store.transaction() as conn:
+            for chunk in batched(sorted(set(supplier_ids)), IN_LIST_SIZE):
+                query = sa.select(posting_ledger).where(posting_ledger.c.source_kind.in_(kinds),
+                                                        posting_ledger.c.supplier_id.in_(chunk))
+                out.extend(LedgerEntry(**row) for row in conn.execute(query).mappings())
+        return out
 
     def count(self, *, kind: SourceKind | None = None, state: LedgerState | None = None) -> int:
         query = sa.select(sa.func.count()).select_from(posting_ledger)

@@ -175,7 +175,7 @@ posting_ledger = sa.Table(
     "posting_ledger",
     metadata,
     sa.Column("source_kind", sa.String(20), primary_key=True),
-    sa.Column("source_id", sa.String(40), primary_key=True),
+    sa.Column("source_id", sa.String(80), primary_key=True),  # two BILL IDs for a credit application
     sa.Column("partition_date", sa.String(10), nullable=False, index=True),
     sa.Column("content_hash", sa.String(64), nullable=False),
     sa.Column("state", sa.String(20), nullable=False),

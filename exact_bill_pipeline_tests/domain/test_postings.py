@@ -3,8 +3,22 @@
 from __future__ import annotations
 
 import copy
+from decimal import Decimal
 
-from exact_bill_pipeline.domain.payments import PaymentSettings, is_settled, paid_bill_ids, plan_payment_entry
+from exact_bill_pipeline.domain.credits import as_credit_note
+from exact_bill_pipeline.domain.payments import (
+    InvoiceRef,
+    PaymentSettings,
+    bill_parts,
+    credit_applications,
+    is_settled,
+    paid_bill_ids,
+    payment_content,
+    payment_diff,
+    plan_credit_application,
+    plan_payment_entry,
+    settled_by,
+)
 from exact_bill_pipeline.domain.postings import (
     EntryPlan,
     GLTarget,
@@ -118,18 +132,69 @@ def test_the_content_hash_changes_with_what_reaches_exact_and_only_that():
         "vendorId": {"before": "v1", "after": "v2"}, "archived": {"before": False, "after": True}}
 
 
-def test_a_payment_becomes_a_bank_entry_paying_out_of_the_bank_on_the_supplier_against_accounts_payable():
+def test_a_payment_becomes_a_bank_entry_paying_out_of_the_bank_on_the_supplier_against_the_invoice_it_pays():
     payment = {"id": "stp1", "amount": 150.5, "processDate": "2026-07-01", "status": "PAID",
                "billPayments": [{"billId": "b1", "amount": 150.5}]}
-    entry = plan_payment_entry(payment, supplier_id="s-acme", invoice_numbers=["INV-7"],
+    invoices = {"b1": InvoiceRef("b1", 60000007, "INV-7")}
+    entry = plan_payment_entry(payment, supplier_id="s-acme", invoices=invoices,
                                settings=PaymentSettings(journal="20", ap_account_id="g-ap"))
     assert entry == {"JournalCode": "20", "BankEntryLines": [
-        {"GLAccount": "g-ap", "AmountFC": -150.5, "Account": "s-acme", "Date": "2026-07-01",
+        {"GLAccount": "g-ap", "AmountFC": -150.5, "Account": "s-acme", "OurRef": 60000007, "Date": "2026-07-01",
          "Description": "BILL stp1 INV-7"}]}
-    general = plan_payment_entry(payment, supplier_id="s-acme", invoice_numbers=["INV-7"],
+    general = plan_payment_entry(payment, supplier_id="s-acme", invoices=invoices,
                                  settings=PaymentSettings("general", "90", "g-ap", "g-bank"))
     assert sum(line["AmountFC"] for line in general["GeneralJournalEntryLines"]) == 0
+    assert general["GeneralJournalEntryLines"][0]["OurRef"] == 60000007
     assert is_settled(payment)
     assert not is_settled({"status": "SCHEDULED"})
     assert paid_bill_ids(payment) == ["b1"]
     assert paid_bill_ids({"billId": "b9"}) == ["b9"]
+
+
+def test_a_payment_of_two_bills_books_one_line_per_bill_each_with_its_own_amount_and_invoice():
+    payment = {"id": "stp2", "amount": 700.0, "processDate": "2026-07-02", "status": "PAID", "billPayments": [
+        {"billId": "b1", "amount": 500.0}, {"billId": "b2", "amount": 200.0}]}
+    invoices = {"b1": InvoiceRef("b1", 60000001, "A-1"), "b2": InvoiceRef("b2", 60000002, "A-2")}
+    entry = plan_payment_entry(payment, supplier_id="s", invoices=invoices,
+                               settings=PaymentSettings(journal="20", ap_account_id="g-ap"))
+    assert [(line["AmountFC"], line["OurRef"]) for line in entry["BankEntryLines"]] == [
+        (-500.0, 60000001), (-200.0, 60000002)]
+    assert settled_by(payment_content(payment)) == {"b1": Decimal("500.00"), "b2": Decimal("200.00")}
+
+
+def test_a_payment_applying_a_credit_pays_money_by_bank_and_settles_the_credit_note_by_a_journal_entry():
+    payment = {"id": "stp3", "amount": 1090.0, "processDate": "2026-07-03", "status": "PAID", "billPayments": [
+        {"billId": "b1", "amount": 1090.0, "vendorCredits": [{"id": "vcr1", "amount": 150.0}]}]}
+    (part,) = bill_parts(payment)
+    assert (part.amount, part.settles) == (Decimal("1090.00"), Decimal("1240.00"))
+    invoices = {"b1": InvoiceRef("b1", 60000001, "EOS-1")}
+    settings = PaymentSettings(journal="20", ap_account_id="g-ap", general_journal="90")
+    gje = plan_credit_application(payment, "vcr1", credit_applications(payment)["vcr1"], supplier_id="s",
+                                  invoices=invoices, credit_note=60000009, settings=settings)
+    assert gje["JournalCode"] == "90"
+    assert [(line["AmountFC"], line["OurRef"]) for line in gje["GeneralJournalEntryLines"]] == [
+        (150.0, 60000001), (-150.0, 60000009)]  # debit on the invoice, credit on the credit note: balanced
+    assert all(line["Account"] == "s" and line["GLAccount"] == "g-ap" for line in gje["GeneralJournalEntryLines"])
+
+
+def test_a_vendor_credit_plans_as_a_purchase_entry_with_negative_amounts():
+    credit = {"id": "vcr1", "vendorId": "v1", "referenceNumber": "CR-1", "creditDate": "2026-07-01",
+              "amount": 150.0, "createdTime": "2026-07-01T10:00:00.000Z",
+              "vendorCreditLineItems": [{"amount": 150.0, "description": "Returned chair",
+                                         "classifications": {"chartOfAccountId": "acct-1"}}]}
+    plan = plan_purchase_entry(as_credit_note(credit), supplier_id="s-1",
+                               accounts={"acct-1": GLTarget("g-1", "4640")}, cost_centers={},
+                               settings=PostingSettings())
+    assert not isinstance(plan, list)
+    assert plan.amount == Decimal("-150.00")
+    assert (plan.payload["YourRef"], plan.payload["EntryDate"]) == ("CR-1", "2026-07-01")
+    assert [line["AmountFC"] for line in plan.payload["PurchaseEntryLines"]] == [-150.0]
+    assert "BILL vcr1" in plan.payload["Description"]
+
+
+def test_a_payment_posted_before_per_bill_amounts_were_kept_is_not_flagged_as_changed():
+    payment = {"id": "stp4", "amount": 80.0, "processDate": "2026-07-04", "status": "PAID",
+               "billPayments": [{"billId": "b1", "amount": 80.0}]}
+    legacy = {"amount": "80.00", "bills": ["b1"], "processDate": "2026-07-04", "settlement": "settled"}
+    assert payment_diff(legacy, payment) == {}
+    assert settled_by(legacy) == {"b1": Decimal("80.00")}

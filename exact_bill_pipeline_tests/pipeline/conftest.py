@@ -13,12 +13,13 @@ from exact_bill_pipeline.state.vault import VAULT_KEY_ENV, generate_key
 from exact_bill_pipeline_tests.pipeline.pipeline_helpers import Pipeline, make_pipeline
 
 
-def fast_settings(bills: int = 150, history_days: int = 40, **exact: object) -> SandboxSettings:
+def fast_settings(bills: int = 150, history_days: int = 40, *, ap_documents: bool = False,
+                  **exact: object) -> SandboxSettings:
     """Exact's rate limits raised out of the way, and a short history, so a full sync takes seconds.
 
-    Without the AP documents of issue 14 (vendor credits, EUR bills, VAT, a closed period...): the pipeline does not
-    post them yet; its half of issue 14 turns them on here with the tests that cover them."""
-    return SandboxSettings(bills=bills, history_days=history_days, ap_documents=False, exact=dataclasses.replace(
+    Without the AP documents of issue 14 (vendor credits, EUR bills, VAT, a closed period...) unless asked: the
+    tests that cover them turn them on."""
+    return SandboxSettings(bills=bills, history_days=history_days, ap_documents=ap_documents, exact=dataclasses.replace(
         ExactSandboxSettings(), minutely_limit=10**6, daily_limit=10**7, **exact))
 
 

@@ -11,7 +11,15 @@ from typing import Any, TypeVar
 import requests
 from pydantic import BaseModel
 
-from exact_bill_pipeline.clients.bill.records import Bill, ChartAccount, Department, Payment, Subscription, Vendor
+from exact_bill_pipeline.clients.bill.records import (
+    Bill,
+    ChartAccount,
+    Department,
+    Payment,
+    Subscription,
+    Vendor,
+    VendorCredit,
+)
 from exact_bill_pipeline.clients.bill.session import SYSTEM, BillSessions, error_codes
 from exact_bill_pipeline.transport.errors import ApiError, AuthenticationFailed, NotFound, ValidationFailed
 from exact_bill_pipeline.transport.http import Assessment, HttpTransport, retry_after_seconds
@@ -161,6 +169,16 @@ class BillApi:
 
     def payment(self, payment_id: str) -> Payment:
         return Payment.model_validate(self.request("GET", f"{self.api_url}/v3/payments/{payment_id}").json())
+
+    def iter_vendor_credits(self, *, updated_since: datetime | None = None, created_from: datetime | None = None,
+                            created_before: datetime | None = None) -> Iterator[VendorCredit]:
+        """Vendor credits page by page (docs/ap-documents.md, BILL: /v3/vendor-credits), by created time."""
+        filters = _time_filters(updated_since, created_from, created_before)
+        for item in self.items("vendor-credits", filters=filters, sort="createdTime:asc"):
+            yield VendorCredit.model_validate(item)
+
+    def vendor_credit(self, credit_id: str) -> VendorCredit:
+        return VendorCredit.model_validate(self.request("GET", f"{self.api_url}/v3/vendor-credits/{credit_id}").json())
 
     def chart_of_accounts(self) -> list[ChartAccount]:
         return self._models(ChartAccount, "classifications/chart-of-accounts")

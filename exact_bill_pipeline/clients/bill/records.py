@@ -72,9 +72,17 @@ class Vendor(BillRecord):
     updated_time: datetime | None = Field(default=None, alias="updatedTime")
 
 
+class CreditUse(BillRecord):
+    """A vendor credit applied in a payment (docs/ap-documents.md, BILL: billPayments[].vendorCredits)."""
+
+    id: str
+    amount: float
+
+
 class BillPayment(BillRecord):
     bill_id: str = Field(alias="billId")
     amount: float
+    vendor_credits: list[CreditUse] = Field(default_factory=list, alias="vendorCredits")
 
 
 class Payment(BillRecord):
@@ -85,9 +93,30 @@ class Payment(BillRecord):
     bill_payments: list[BillPayment] = Field(default_factory=list, alias="billPayments")
     amount: float
     process_date: date | None = Field(default=None, alias="processDate")
+    # A payment to a vendor billing in another currency: its amount is in that currency, fundingAmount in USD.
+    exchange_rate: float | None = Field(default=None, alias="exchangeRate")
+    funding_amount: float | None = Field(default=None, alias="fundingAmount")
     status: str | None = None
     single_status: str | None = Field(default=None, alias="singleStatus")
     created_time: datetime | None = Field(default=None, alias="createdTime")
+    updated_time: datetime | None = Field(default=None, alias="updatedTime")
+
+
+class VendorCredit(BillRecord):
+    """A vendor credit (/v3/vendor-credits): what the vendor owes back, applied to bills in payments."""
+
+    id: str
+    archived: bool = False
+    vendor_id: str = Field(alias="vendorId")
+    reference_number: str | None = Field(default=None, alias="referenceNumber")
+    credit_date: date | None = Field(default=None, alias="creditDate")
+    description: str | None = None
+    amount: float
+    applied_amount: float = Field(default=0.0, alias="appliedAmount")
+    status: str | None = None
+    lines: list[BillLine] = Field(default_factory=list, alias="vendorCreditLineItems")
+    exchange_rate: float | None = Field(default=None, alias="exchangeRate")
+    created_time: datetime = Field(alias="createdTime")
     updated_time: datetime | None = Field(default=None, alias="updatedTime")
 
 

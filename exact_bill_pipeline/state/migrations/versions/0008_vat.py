@@ -3,15 +3,15 @@
 The GL accounts' and suppliers' sync cursors are reset, so the next sync reads every account again with its VAT
 code, and every supplier with its city (a person tells candidate suppliers apart by it).
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
