@@ -196,3 +196,17 @@ def test_a_payment_paying_more_than_is_open_in_exact_waits_as_overpaid(synced):
     assert "4800.00" in item.message
     assert "2800.00" in item.message
     assert open_in_exact(exact, invoice) == Decimal("2800.00")
+
+
+def test_every_posted_bills_open_amount_in_exact_is_bills_due_amount(synced):
+    """The whole firm, not just the awkward bills: what Exact's PayablesList leaves open on each posted invoice is
+    what BILL says is still due (a settled invoice leaves the list)."""
+    pipeline, _docs, exact = synced
+    posted = [e for e in PostingLedger(pipeline.store).entries(kind="bill") if e.state == "posted"]
+    assert len(posted) > 30
+    differing = {}
+    for entry in posted:
+        open_amount = open_in_exact(exact, entry.entry_number) or Decimal("0.00")
+        if open_amount != bill_due(pipeline, entry.source_id):
+            differing[entry.source_id] = (open_amount, bill_due(pipeline, entry.source_id))
+    assert differing == {}
