@@ -59,7 +59,7 @@ def demo(as_json: bool, ui: bool, live: bool, home: Path | None, bills: int, his
             wait_for_interrupt()
         finally:
             say("Stopping the Dagster UI, its daemon and code servers ...")
-            stop_process_tree(process)
+            stop_process_tree(process, grace=3.0)
 
     def keep_live(running: RunningSandboxes, env: dict[str, str], summary: DemoSummary) -> None:
         report(summary)

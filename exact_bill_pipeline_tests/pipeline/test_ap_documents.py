@@ -21,7 +21,7 @@ from exact_bill_pipeline_tests.pipeline.test_recovery import use_sandboxes
 
 
 def ap_firm(**exact: object):
-    return dataclasses.replace(fast_settings(**exact), ap_documents=True)
+    return fast_settings(bills=40, ap_documents=True, **exact)
 
 
 def by_invoice(pipeline: Pipeline) -> dict[str, list[dict[str, Any]]]:
