@@ -27,6 +27,7 @@ from exact_bill_pipeline.domain.payments import (
     settled_by,
 )
 from exact_bill_pipeline.domain.postings import content_hash, money, partition_of
+from exact_bill_pipeline.domain.records import Payment
 from exact_bill_pipeline.iterables import batched
 from exact_bill_pipeline.services.bills import PREVIEW_ROWS, SAVE_CHUNK, day_groups, day_ranges
 from exact_bill_pipeline.services.exactly_once import (
@@ -64,8 +65,8 @@ def read_payments(bill: BillApi, store: StateStore, days: list[str]) -> int:
     read = 0
     for start, end in day_ranges(days):
         for chunk in batched(bill.iter_payments(created_from=start, created_before=end), SAVE_CHUNK):
-            items = [p.model_dump(mode="json", by_alias=True) for p in chunk]
-            rows = [{"source_id": item["id"], "partition": partition_of(item), "amount": money(item["amount"]),
+            items = [p.raw for p in chunk]  # BILL's JSON as it came, every field kept
+            rows = [{"source_id": item["id"], "partition": _partition(item), "amount": money(item["amount"]),
                      "status": item.get("status"), "archived": False, "updated_time": item.get("updatedTime"),
                      "content_hash": content_hash(payment_content(item)), "data": item} for item in items]
             with store.exclusive() as conn:
@@ -116,14 +117,14 @@ def _post_days(exact: ExactApi | None, store: StateStore, days: list[str], setti
                 known.applications.get(credit_application_id(payment["id"], c)), "state", None) != "posted"]
             if _check_unchanged(entry, payment, queue, report, actor=actor, dry_run=dry_run) and pending:
                 # Posted, unchanged: a credit application refused or in doubt before is still to be posted.
-                plan = _plan(exact, payment, partition_of(payment), settings, known, problems, report,
+                plan = _plan(exact, payment, _partition(payment), settings, known, problems, report,
                              dry_run=dry_run, paid=True)
                 applications.update({key: (posting, payment) for key, posting in plan[1].items()})
             continue
         if not is_settled(payment):
             report.not_settled += 1
             continue
-        posting, planned = _plan(exact, payment, partition_of(payment), settings, known, problems, report,
+        posting, planned = _plan(exact, payment, _partition(payment), settings, known, problems, report,
                                  dry_run=dry_run, paid=False)
         if posting is not None:
             postings[payment["id"]] = (posting, payment)
@@ -204,7 +205,7 @@ def _flag_changed(payment: dict[str, Any], diff: dict[str, Any], entry: LedgerEn
         return
     voided = diff.get("settlement", {}).get("after") == "voided"
     what = "voided" if voided else f"changed ({', '.join(diff)})"
-    queue.report("payment", payment["id"], partition=partition_of(payment), reason="changed_after_posting",
+    queue.report("payment", payment["id"], partition=_partition(payment), reason="changed_after_posting",
                  message=f"payment {what} in BILL after it was posted as Exact entry {number}; it is not posted "
                          f"again: {'reverse' if voided else 'correct'} the entry in Exact by hand",
                  snapshot=payment, tried={"diff": diff, "exact_entry_id": entry.exact_entry_id if entry else None},
@@ -381,3 +382,7 @@ def _find(exact: ExactApi, sent: dict[str, Any], journal: str, description: str)
         if line.entry_id is not None:
             return Created(str(line.entry_id), line.entry_number)
     return None
+
+
+def _partition(snapshot: dict[str, Any]) -> str:
+    return partition_of(Payment.from_snapshot(snapshot))

@@ -26,6 +26,7 @@ from exact_bill_pipeline.domain.reconciliation import (
     payment_document,
     reconcile,
 )
+from exact_bill_pipeline.domain.records import Bill
 from exact_bill_pipeline.services.bills import Mapping, load_mapping
 from exact_bill_pipeline.services.reference import stored_suppliers
 from exact_bill_pipeline.state import exact_lines, reconciliations, snapshots
@@ -167,7 +168,7 @@ def match_with_bill(store: StateStore, settings: ReconcileSettings) -> Reconcili
     mapping = load_mapping(store)
     ledger = {(e.source_kind, e.source_id): e for e in PostingLedger(store).entries()}
     with store.transaction() as conn:
-        bills = {s.source_id: s.data for s in snapshots.of_kind(conn, "bill")}
+        bills = {s.source_id: Bill.from_snapshot(s.data) for s in snapshots.of_kind(conn, "bill")}
         payments = [s.data for s in snapshots.of_kind(conn, "payment")]
         credits = [s.data for s in snapshots.of_kind(conn, "vendor_credit")]
         lines, deletions = exact_lines.lines(conn), exact_lines.deletions(conn)
@@ -181,12 +182,12 @@ def match_with_bill(store: StateStore, settings: ReconcileSettings) -> Reconcili
                      connector_since=aware(since) if since else None, supplier_names=names)
 
 
-def _documents(store: StateStore, bills: dict[str, dict[str, Any]], payments: list[dict[str, Any]],
+def _documents(store: StateStore, bills: dict[str, Bill], payments: list[dict[str, Any]],
                mapping: Mapping, ledger: dict[tuple[str, str], LedgerEntry],
                posting: PostingSettings) -> list[Document]:
     held = _held(store)
     gl_codes = {target.id: target.code for target in mapping.accounts.values()}
-    documents = [bill_document(bill, supplier_id=mapping.suppliers.get(bill.get("vendorId", "")),
+    documents = [bill_document(bill, supplier_id=mapping.suppliers.get(bill.vendor_id or ""),
                                accounts=mapping.accounts, cost_centers=mapping.cost_centers, settings=posting,
                                posted=_posted(ledger.get(("bill", bill_id))), held=held.get(("bill", bill_id)),
                                gl_codes=gl_codes, vat=mapping.vat(posting))

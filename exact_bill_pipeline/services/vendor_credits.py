@@ -10,6 +10,7 @@ from exact_bill_pipeline.clients.bill.api import BillApi
 from exact_bill_pipeline.clients.exact_online.api import ExactApi
 from exact_bill_pipeline.domain.credits import as_credit_note, credit_content, is_postable_credit
 from exact_bill_pipeline.domain.postings import PostingSettings, content_hash, money, partition_of, plan_purchase_entry
+from exact_bill_pipeline.domain.records import Bill, VendorCredit
 from exact_bill_pipeline.iterables import batched
 from exact_bill_pipeline.services.bills import PREVIEW_ROWS, SAVE_CHUNK, Mapping, day_groups, day_ranges, load_mapping
 from exact_bill_pipeline.services.exactly_once import Created, DoubtPolicy, Posting, PostingResult, post_and_record
@@ -42,8 +43,8 @@ def read_vendor_credits(bill: BillApi, store: StateStore, days: list[str]) -> in
     read = 0
     for start, end in day_ranges(days):
         for chunk in batched(bill.iter_vendor_credits(created_from=start, created_before=end), SAVE_CHUNK):
-            items = [c.model_dump(mode="json", by_alias=True) for c in chunk]
-            rows = [{"source_id": item["id"], "partition": partition_of(item), "amount": money(item["amount"]),
+            items = [c.raw for c in chunk]  # BILL's JSON as it came, every field kept
+            rows = [{"source_id": item["id"], "partition": _partition(item), "amount": money(item["amount"]),
                      "status": item.get("status"), "archived": bool(item.get("archived")),
                      "updated_time": item.get("updatedTime"), "content_hash": content_hash(credit_content(item)),
                      "data": item} for item in items]
@@ -110,7 +111,7 @@ def _post_days(exact: ExactApi | None, store: StateStore, days: list[str], setti
 def _plan(exact: ExactApi | None, credit: dict[str, Any], mapping: Mapping, settings: PostingSettings,
           problems: list[Report], report: CreditReport, *, dry_run: bool) -> Posting | None:
     supplier_id = mapping.suppliers.get(credit["vendorId"])
-    day = partition_of(credit)
+    day = _partition(credit)
     if supplier_id is None:
         reason, message = "vendor_unmatched", f"vendor {credit['vendorId']} has no Exact supplier yet"
         if not dry_run:
@@ -118,7 +119,8 @@ def _plan(exact: ExactApi | None, credit: dict[str, Any], mapping: Mapping, sett
         report.queued[reason] += 1
         return None
     # A credit note is a purchase entry with negative amounts: the bill's planning, on the credit as a bill.
-    plan = plan_purchase_entry(as_credit_note(credit), supplier_id=supplier_id, accounts=mapping.accounts,
+    note = Bill.from_snapshot(as_credit_note(credit))
+    plan = plan_purchase_entry(note, supplier_id=supplier_id, accounts=mapping.accounts,
                                cost_centers=mapping.cost_centers, settings=settings,
                                account_names=mapping.account_names, department_names=mapping.department_names)
     if isinstance(plan, list):
@@ -182,7 +184,11 @@ def _flag_changed(credit: dict[str, Any], sent: dict[str, Any], entry_number: in
     report.changed_after_posting.append({"vendor_credit": credit["id"], "entry": entry_number, "diff": diff})
     if dry_run:
         return
-    queue.report(KIND, credit["id"], partition=partition_of(credit), reason="changed_after_posting",
+    queue.report(KIND, credit["id"], partition=_partition(credit), reason="changed_after_posting",
                  message=f"vendor credit changed in BILL after it was posted as Exact credit note {entry_number}: "
                          f"{', '.join(diff)} changed; it is not posted again, correct it in Exact by hand",
                  snapshot=credit, tried={"diff": diff}, actor=actor)
+
+
+def _partition(snapshot: dict[str, Any]) -> str:
+    return partition_of(VendorCredit.from_snapshot(snapshot))

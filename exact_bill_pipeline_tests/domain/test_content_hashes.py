@@ -11,6 +11,7 @@ import pytest
 from exact_bill_pipeline.domain.credits import credit_content
 from exact_bill_pipeline.domain.payments import payment_content
 from exact_bill_pipeline.domain.postings import content_hash, posting_content
+from exact_bill_pipeline.domain.records import Bill
 
 BILL = {
     "id": "00n02SB0000000000042", "vendorId": "v1", "vendorName": "Acme Cloud Services", "amount": 150.5,
@@ -59,7 +60,7 @@ CREDIT = {
     (BILL_VENDOR_UNREAD, "6a6abbfec0acdaee30788b4ac52a3b4a6c0c7a7f5c2dc562a058ef3309cd92fa"),
 ])
 def test_a_bills_content_hash_is_what_it_was_before_typed_records(document, expected):
-    assert content_hash(posting_content(document)) == expected
+    assert content_hash(posting_content(Bill.from_snapshot(document))) == expected
 
 
 @pytest.mark.parametrize(("document", "expected"), [
@@ -76,7 +77,7 @@ def test_a_vendor_credits_content_hash_is_what_it_was_before_typed_records():
 
 
 @pytest.mark.parametrize("content", [
-    *(posting_content(b) for b in (BILL, BILL_IN_EUR, BILL_VENDOR_UNKNOWN)),
+    *(posting_content(Bill.from_snapshot(b)) for b in (BILL, BILL_IN_EUR, BILL_VENDOR_UNKNOWN)),
     *(payment_content(p) for p in (PAYMENT, PAYMENT_OF_ONE_BILL)), credit_content(CREDIT),
 ])
 def test_content_is_plain_json_so_it_equals_what_the_ledger_stored(content):
