@@ -17,7 +17,13 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from exact_bill_pipeline.domain.credits import as_credit_note
-from exact_bill_pipeline.domain.payments import is_settled, is_voided, paid_bill_ids, payment_description
+from exact_bill_pipeline.domain.payments import (
+    is_settled,
+    is_voided,
+    paid_bill_ids,
+    payment_date,
+    payment_description,
+)
 from exact_bill_pipeline.domain.postings import (
     BILL_CURRENCY,
     EntryPlan,
@@ -29,7 +35,7 @@ from exact_bill_pipeline.domain.postings import (
     money,
     plan_purchase_entry,
 )
-from exact_bill_pipeline.domain.records import Bill
+from exact_bill_pipeline.domain.records import Bill, Payment
 from exact_bill_pipeline.domain.vat import VatBook
 
 DocumentKind = Literal["bill", "payment"]
@@ -265,22 +271,22 @@ def credit_note_document(credit: Mapping[str, Any], *, supplier_id: str | None, 
     return replace(document, expected=why_not is None, why_not=why_not)
 
 
-def payment_document(payment: Mapping[str, Any], *, bills: Mapping[str, Bill],
+def payment_document(payment: Payment, *, bills: Mapping[str, Bill],
                      supplier_id: str | None, posted: Posted | None, held: str | None) -> Document:
     """A payment as it must be in Exact: its amount on the supplier, naming the invoices it settles."""
     invoices = [(bills[b].invoice.invoice_number if b in bills else None) or b for b in paid_bill_ids(payment)]
     supplier = (posted.supplier_id if posted and posted.supplier_id else None) or supplier_id
     why_not = _payment_not_expected(payment, None if _is_posted(posted) else held)
     return Document(
-        kind="payment", source_id=payment["id"], vendor_id=payment.get("vendorId") or "",
-        vendor_name=payment.get("vendorName") or payment.get("vendorId") or "",
-        day=_day(payment.get("processDate") or payment.get("createdTime")), invoice=", ".join(invoices),
-        amount=money(payment.get("amount", 0)), currency=_payment_currency(payment, bills),
+        kind="payment", source_id=payment.id, vendor_id=payment.vendor_id or "",
+        vendor_name=payment.vendor_name or payment.vendor_id or "",
+        day=_day(payment_date(payment)), invoice=", ".join(invoices), amount=payment.amount,
+        currency=_payment_currency(payment, bills),
         supplier_id=supplier, expected=why_not is None, why_not=why_not,
         description=payment_description(payment, invoices), posted=posted)
 
 
-def _payment_currency(payment: Mapping[str, Any], bills: Mapping[str, Bill]) -> str:
+def _payment_currency(payment: Payment, bills: Mapping[str, Bill]) -> str:
     """A payment is in the currency of the bills it pays (their vendor's), as BILL pays a vendor in its own."""
     currencies = {bill_currency(bills[b]) for b in paid_bill_ids(payment) if b in bills}
     return next(iter(currencies)) if len(currencies) == 1 and None not in currencies else BILL_CURRENCY  # type: ignore[return-value]
@@ -296,7 +302,7 @@ def _bill_not_expected(bill: Bill, settings: PostingSettings, held: str | None) 
     return held
 
 
-def _payment_not_expected(payment: Mapping[str, Any], held: str | None) -> str | None:
+def _payment_not_expected(payment: Payment, held: str | None) -> str | None:
     if is_voided(payment):
         return "voided in BILL"
     if not is_settled(payment):

@@ -11,7 +11,7 @@ import pytest
 from exact_bill_pipeline.domain.credits import credit_content
 from exact_bill_pipeline.domain.payments import payment_content
 from exact_bill_pipeline.domain.postings import content_hash, posting_content
-from exact_bill_pipeline.domain.records import Bill
+from exact_bill_pipeline.domain.records import Bill, Payment
 
 BILL = {
     "id": "00n02SB0000000000042", "vendorId": "v1", "vendorName": "Acme Cloud Services", "amount": 150.5,
@@ -69,7 +69,7 @@ def test_a_bills_content_hash_is_what_it_was_before_typed_records(document, expe
     (PAYMENT_PENDING, "199d6f10b138e0f7a95500bffb0748028d137414fd1aa0425dcca7fb666fa675"),
 ])
 def test_a_payments_content_hash_is_what_it_was_before_typed_records(document, expected):
-    assert content_hash(payment_content(document)) == expected
+    assert content_hash(payment_content(Payment.from_snapshot(document))) == expected
 
 
 def test_a_vendor_credits_content_hash_is_what_it_was_before_typed_records():
@@ -78,7 +78,7 @@ def test_a_vendor_credits_content_hash_is_what_it_was_before_typed_records():
 
 @pytest.mark.parametrize("content", [
     *(posting_content(Bill.from_snapshot(b)) for b in (BILL, BILL_IN_EUR, BILL_VENDOR_UNKNOWN)),
-    *(payment_content(p) for p in (PAYMENT, PAYMENT_OF_ONE_BILL)), credit_content(CREDIT),
+    *(payment_content(Payment.from_snapshot(p)) for p in (PAYMENT, PAYMENT_OF_ONE_BILL)), credit_content(CREDIT),
 ])
 def test_content_is_plain_json_so_it_equals_what_the_ledger_stored(content):
     """content_diff compares with content read back from the database: no dates or Decimals may hide in it."""

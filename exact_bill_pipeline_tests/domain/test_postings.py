@@ -30,7 +30,7 @@ from exact_bill_pipeline.domain.postings import (
     plan_purchase_entry,
     posting_content,
 )
-from exact_bill_pipeline.domain.records import Bill
+from exact_bill_pipeline.domain.records import Bill, Payment
 
 BILL = {
     "id": "00n02SB0000000000042", "vendorId": "v1", "vendorName": "Acme Cloud Services", "amount": 150.5,
@@ -138,35 +138,37 @@ def test_a_payment_becomes_a_bank_entry_paying_out_of_the_bank_on_the_supplier_a
     payment = {"id": "stp1", "amount": 150.5, "processDate": "2026-07-01", "status": "PAID",
                "billPayments": [{"billId": "b1", "amount": 150.5}]}
     invoices = {"b1": InvoiceRef("b1", 60000007, "INV-7")}
-    entry = plan_payment_entry(payment, supplier_id="s-acme", invoices=invoices,
+    entry = plan_payment_entry(Payment.from_snapshot(payment), supplier_id="s-acme", invoices=invoices,
                                settings=PaymentSettings(journal="20", ap_account_id="g-ap"))
     assert entry == {"JournalCode": "20", "BankEntryLines": [
         {"GLAccount": "g-ap", "AmountFC": -150.5, "Account": "s-acme", "OurRef": 60000007, "Date": "2026-07-01",
          "Description": "BILL stp1 INV-7"}]}
-    general = plan_payment_entry(payment, supplier_id="s-acme", invoices=invoices,
+    general = plan_payment_entry(Payment.from_snapshot(payment), supplier_id="s-acme", invoices=invoices,
                                  settings=PaymentSettings("general", "90", "g-ap", "g-bank"))
     assert sum(line["AmountFC"] for line in general["GeneralJournalEntryLines"]) == 0
     assert general["GeneralJournalEntryLines"][0]["OurRef"] == 60000007
-    assert is_settled(payment)
-    assert not is_settled({"status": "SCHEDULED"})
-    assert paid_bill_ids(payment) == ["b1"]
-    assert paid_bill_ids({"billId": "b9"}) == ["b9"]
+    assert is_settled(Payment.from_snapshot(payment))
+    assert not is_settled(Payment.from_snapshot({"id": "stp9", "status": "SCHEDULED"}))
+    assert paid_bill_ids(Payment.from_snapshot(payment)) == ["b1"]
+    assert paid_bill_ids(Payment.from_snapshot({"id": "stp9", "billId": "b9"})) == ["b9"]
 
 
 def test_a_payment_of_two_bills_books_one_line_per_bill_each_with_its_own_amount_and_invoice():
     payment = {"id": "stp2", "amount": 700.0, "processDate": "2026-07-02", "status": "PAID", "billPayments": [
         {"billId": "b1", "amount": 500.0}, {"billId": "b2", "amount": 200.0}]}
     invoices = {"b1": InvoiceRef("b1", 60000001, "A-1"), "b2": InvoiceRef("b2", 60000002, "A-2")}
-    entry = plan_payment_entry(payment, supplier_id="s", invoices=invoices,
+    entry = plan_payment_entry(Payment.from_snapshot(payment), supplier_id="s", invoices=invoices,
                                settings=PaymentSettings(journal="20", ap_account_id="g-ap"))
     assert [(line["AmountFC"], line["OurRef"]) for line in entry["BankEntryLines"]] == [
         (-500.0, 60000001), (-200.0, 60000002)]
-    assert settled_by(payment_content(payment)) == {"b1": Decimal("500.00"), "b2": Decimal("200.00")}
+    assert settled_by(payment_content(Payment.from_snapshot(payment))) == {
+        "b1": Decimal("500.00"), "b2": Decimal("200.00")}
 
 
 def test_a_payment_applying_a_credit_pays_money_by_bank_and_settles_the_credit_note_by_a_journal_entry():
     payment = {"id": "stp3", "amount": 1090.0, "processDate": "2026-07-03", "status": "PAID", "billPayments": [
         {"billId": "b1", "amount": 1090.0, "vendorCredits": [{"id": "vcr1", "amount": 150.0}]}]}
+    payment = Payment.from_snapshot(payment)
     (part,) = bill_parts(payment)
     assert (part.amount, part.settles) == (Decimal("1090.00"), Decimal("1240.00"))
     invoices = {"b1": InvoiceRef("b1", 60000001, "EOS-1")}
@@ -198,5 +200,5 @@ def test_a_payment_posted_before_per_bill_amounts_were_kept_is_not_flagged_as_ch
     payment = {"id": "stp4", "amount": 80.0, "processDate": "2026-07-04", "status": "PAID",
                "billPayments": [{"billId": "b1", "amount": 80.0}]}
     legacy = {"amount": "80.00", "bills": ["b1"], "processDate": "2026-07-04", "settlement": "settled"}
-    assert payment_diff(legacy, payment) == {}
+    assert payment_diff(legacy, Payment.from_snapshot(payment)) == {}
     assert settled_by(legacy) == {"b1": Decimal("80.00")}

@@ -17,7 +17,7 @@ from exact_bill_pipeline.domain.reconciliation import (
     payment_document,
     reconcile,
 )
-from exact_bill_pipeline.domain.records import Bill
+from exact_bill_pipeline.domain.records import Bill, Payment
 
 JOURNALS = Journals(purchase="60", payment="20")
 ACME, GLOBEX = "s-acme", "s-globex"
@@ -73,8 +73,8 @@ def bill_doc(bill: dict | None = None, *, posted: Posted | None = None, held: st
 
 
 def payment_doc(payment: dict | None = None) -> Document:
-    return payment_document(payment or PAYMENT, bills={"00n1": Bill.from_snapshot(BILL)}, supplier_id=ACME,
-                            posted=Posted("posted", "p-entry", 20000001, ACME), held=None)
+    return payment_document(Payment.from_snapshot(payment or PAYMENT), bills={"00n1": Bill.from_snapshot(BILL)},
+                            supplier_id=ACME, posted=Posted("posted", "p-entry", 20000001, ACME), held=None)
 
 
 def run(documents: list[Document], lines: list[Line], deletions: dict[str, Deletion] | None = None):
