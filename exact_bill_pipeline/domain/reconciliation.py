@@ -35,7 +35,7 @@ from exact_bill_pipeline.domain.postings import (
     money,
     plan_purchase_entry,
 )
-from exact_bill_pipeline.domain.records import Bill, Payment
+from exact_bill_pipeline.domain.records import Bill, Payment, VendorCredit
 from exact_bill_pipeline.domain.vat import VatBook
 
 DocumentKind = Literal["bill", "payment"]
@@ -257,17 +257,17 @@ def bill_document(bill: Bill, *, supplier_id: str | None, accounts: Mapping[str,
         why_not=why_not, lines=_expected_lines(entry, posted, gl_codes), posted=posted)
 
 
-def credit_note_document(credit: Mapping[str, Any], *, supplier_id: str | None, accounts: Mapping[str, GLTarget],
+def credit_note_document(credit: VendorCredit, *, supplier_id: str | None, accounts: Mapping[str, GLTarget],
                          cost_centers: Mapping[str, str], settings: PostingSettings, posted: Posted | None,
                          held: str | None, gl_codes: Mapping[str, str]) -> Document:
     """A vendor credit as it must be in Exact: the purchase credit note the connector posts for it, which is the
     bill planning on the credit with negative amounts (domain.credits). It needs no approval; archived, it is not
     expected."""
-    note = Bill.from_snapshot({**as_credit_note(credit),
-                               "approvalStatus": next(iter(sorted(settings.postable_statuses)), None)})
+    note = as_credit_note(credit).model_copy(
+        update={"approval_status": next(iter(sorted(settings.postable_statuses)), None)})
     document = bill_document(note, supplier_id=supplier_id, accounts=accounts, cost_centers=cost_centers,
                              settings=settings, posted=posted, held=held, gl_codes=gl_codes)
-    why_not = "archived in BILL" if credit.get("archived") else (None if _is_posted(posted) else held)
+    why_not = "archived in BILL" if credit.archived else (None if _is_posted(posted) else held)
     return replace(document, expected=why_not is None, why_not=why_not)
 
 

@@ -148,6 +148,6 @@ class VendorCredit(BillRecord):
     status: str | None = None
     lines: list[BillLine] = Field(default_factory=list, alias="vendorCreditLineItems")
     exchange_rate: Rate | None = Field(default=None, alias="exchangeRate")
-    created_time: datetime | None = Field(default=None, alias="createdTime")
+    created_time: datetime = Field(alias="createdTime")
     updated_time: datetime | None = Field(default=None, alias="updatedTime")
     raw: dict[str, Any] = Field(default_factory=dict, exclude=True, repr=False)

@@ -26,7 +26,7 @@ from exact_bill_pipeline.domain.reconciliation import (
     payment_document,
     reconcile,
 )
-from exact_bill_pipeline.domain.records import Bill, Payment
+from exact_bill_pipeline.domain.records import Bill, Payment, VendorCredit
 from exact_bill_pipeline.services.bills import Mapping, load_mapping
 from exact_bill_pipeline.services.reference import stored_suppliers
 from exact_bill_pipeline.state import exact_lines, reconciliations, snapshots
@@ -170,7 +170,7 @@ def match_with_bill(store: StateStore, settings: ReconcileSettings) -> Reconcili
     with store.transaction() as conn:
         bills = {s.source_id: Bill.from_snapshot(s.data) for s in snapshots.of_kind(conn, "bill")}
         payments = [Payment.from_snapshot(s.data) for s in snapshots.of_kind(conn, "payment")]
-        credits = [s.data for s in snapshots.of_kind(conn, "vendor_credit")]
+        credits = [VendorCredit.from_snapshot(s.data) for s in snapshots.of_kind(conn, "vendor_credit")]
         lines, deletions = exact_lines.lines(conn), exact_lines.deletions(conn)
     documents = _documents(store, bills, payments, mapping, ledger, settings.posting)
     documents += _credit_notes(store, credits, mapping, ledger, settings.posting)
@@ -198,14 +198,14 @@ def _documents(store: StateStore, bills: dict[str, Bill], payments: list[Payment
     return documents
 
 
-def _credit_notes(store: StateStore, credits: list[dict[str, Any]], mapping: Mapping,
+def _credit_notes(store: StateStore, credits: list[VendorCredit], mapping: Mapping,
                   ledger: dict[tuple[str, str], LedgerEntry], posting: PostingSettings) -> list[Document]:
     held = _held(store)
     gl_codes = {target.id: target.code for target in mapping.accounts.values()}
-    return [credit_note_document(credit, supplier_id=mapping.suppliers.get(credit.get("vendorId", "")),
+    return [credit_note_document(credit, supplier_id=mapping.suppliers.get(credit.vendor_id or ""),
                                  accounts=mapping.accounts, cost_centers=mapping.cost_centers, settings=posting,
-                                 posted=_posted(ledger.get(("vendor_credit", credit["id"]))),
-                                 held=held.get(("vendor_credit", credit["id"])), gl_codes=gl_codes)
+                                 posted=_posted(ledger.get(("vendor_credit", credit.id))),
+                                 held=held.get(("vendor_credit", credit.id)), gl_codes=gl_codes)
             for credit in credits]
 
 

@@ -11,7 +11,7 @@ import pytest
 from exact_bill_pipeline.domain.credits import credit_content
 from exact_bill_pipeline.domain.payments import payment_content
 from exact_bill_pipeline.domain.postings import content_hash, posting_content
-from exact_bill_pipeline.domain.records import Bill, Payment
+from exact_bill_pipeline.domain.records import Bill, Payment, VendorCredit
 
 BILL = {
     "id": "00n02SB0000000000042", "vendorId": "v1", "vendorName": "Acme Cloud Services", "amount": 150.5,
@@ -51,6 +51,8 @@ CREDIT = {
     "vendorCreditLineItems": [{"amount": 25.5, "classifications": {"chartOfAccountId": "b-sw"}}],
 }
 
+TYPED_CREDIT = VendorCredit.from_snapshot(CREDIT)
+
 
 @pytest.mark.parametrize(("document", "expected"), [
     (BILL, "104f9f4f1095673aa46a36a06194a0bd306421194943eddc5dda120dc04728fe"),
@@ -73,12 +75,13 @@ def test_a_payments_content_hash_is_what_it_was_before_typed_records(document, e
 
 
 def test_a_vendor_credits_content_hash_is_what_it_was_before_typed_records():
-    assert content_hash(credit_content(CREDIT)) == "08737664b8d5bb99c2768cb19639b57650a158a1224c39646b2f75b931b925d1"
+    expected = "08737664b8d5bb99c2768cb19639b57650a158a1224c39646b2f75b931b925d1"
+    assert content_hash(credit_content(TYPED_CREDIT)) == expected
 
 
 @pytest.mark.parametrize("content", [
     *(posting_content(Bill.from_snapshot(b)) for b in (BILL, BILL_IN_EUR, BILL_VENDOR_UNKNOWN)),
-    *(payment_content(Payment.from_snapshot(p)) for p in (PAYMENT, PAYMENT_OF_ONE_BILL)), credit_content(CREDIT),
+    *(payment_content(Payment.from_snapshot(p)) for p in (PAYMENT, PAYMENT_OF_ONE_BILL)), credit_content(TYPED_CREDIT),
 ])
 def test_content_is_plain_json_so_it_equals_what_the_ledger_stored(content):
     """content_diff compares with content read back from the database: no dates or Decimals may hide in it."""

@@ -30,7 +30,7 @@ from exact_bill_pipeline.domain.postings import (
     plan_purchase_entry,
     posting_content,
 )
-from exact_bill_pipeline.domain.records import Bill, Payment
+from exact_bill_pipeline.domain.records import Bill, Payment, VendorCredit
 
 BILL = {
     "id": "00n02SB0000000000042", "vendorId": "v1", "vendorName": "Acme Cloud Services", "amount": 150.5,
@@ -186,7 +186,7 @@ def test_a_vendor_credit_plans_as_a_purchase_entry_with_negative_amounts():
               "amount": 150.0, "createdTime": "2026-07-01T10:00:00.000Z",
               "vendorCreditLineItems": [{"amount": 150.0, "description": "Returned chair",
                                          "classifications": {"chartOfAccountId": "acct-1"}}]}
-    plan = plan_purchase_entry(Bill.from_snapshot(as_credit_note(credit)), supplier_id="s-1",
+    plan = plan_purchase_entry(as_credit_note(VendorCredit.from_snapshot(credit)), supplier_id="s-1",
                                accounts={"acct-1": GLTarget("g-1", "4640")}, cost_centers={},
                                settings=PostingSettings())
     assert not isinstance(plan, list)
