@@ -5,6 +5,7 @@ flagged changed_after_posting now."""
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import pytest
 
@@ -86,3 +87,22 @@ def test_a_vendor_credits_content_hash_is_what_it_was_before_typed_records():
 def test_content_is_plain_json_so_it_equals_what_the_ledger_stored(content):
     """content_diff compares with content read back from the database: no dates or Decimals may hide in it."""
     assert json.loads(json.dumps(content)) == content
+
+
+def test_a_payment_snapshot_stored_as_the_old_client_dumped_it_hashes_as_before():
+    """Before snapshots kept BILL's raw JSON, a payment was stored as its record dumped: nulls for absent fields,
+    an empty vendorCredits on each item, times with a Z. Such a snapshot is still the same payment."""
+    dumped = {**PAYMENT, "vendorName": None, "billId": None, "fundingAmount": None, "updatedTime": None,
+              "createdTime": "2026-06-09T12:00:00Z",
+              "billPayments": [{"vendorCredits": [], **item} for item in PAYMENT["billPayments"]]}
+    assert content_hash(payment_content(Payment.from_snapshot(dumped))) == content_hash(
+        payment_content(Payment.from_snapshot(PAYMENT)))
+
+
+def test_a_record_keeps_the_json_it_was_made_from_every_field_of_it():
+    bill = Bill.from_snapshot(BILL)
+    assert bill.raw == BILL
+    assert bill.raw["someFieldBillAddsLater"] == {"kept": True}
+    assert "raw" not in bill.model_dump(by_alias=True)
+    assert (bill.amount, bill.due_amount) == (Decimal("150.50"), Decimal("150.50"))
+    assert Payment.from_snapshot(PAYMENT).raw == PAYMENT
