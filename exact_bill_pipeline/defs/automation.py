@@ -95,7 +95,7 @@ def polling_sweep(context: dg.SensorEvaluationContext, bill: BillClient, exact: 
     since = datetime.fromisoformat(cursor["bill"])
     api = bill.api()
     changed = [b.raw for b in api.bills(updated_since=since)]
-    paid = [p.model_dump(mode="json", by_alias=True) for p in api.payments(updated_since=since)]
+    paid = [p.raw for p in api.payments(updated_since=since)]
     polled = [Event("bill", f"{kind}.updated", {kind: item})
               for kind, items in (("bill", changed), ("payment", paid)) for item in items]
     specs, unplaced = plan_runs(polled, daily_partitions.has_partition_key)

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from exact_bill_pipeline.domain.postings import money
+from exact_bill_pipeline.domain.records import Payment
 
 PAYMENT_STATUSES_TO_POST = frozenset({"PAID"})
 SINGLE_STATUSES_TO_POST = frozenset({"PROCESSED", "SENT", "DELIVERED", "CLEARED"})
@@ -27,10 +28,9 @@ class PaymentSettings:
     general_journal: str = "90"  # where vendor credits are settled against the bills they were applied to
 
 
-def is_settled(payment: Mapping[str, Any]) -> bool:
+def is_settled(payment: Payment) -> bool:
     """A payment is posted once money has left: BILL's status PAID, or a single status past processing."""
-    return (payment.get("status") in PAYMENT_STATUSES_TO_POST
-            or payment.get("singleStatus") in SINGLE_STATUSES_TO_POST)
+    return payment.status in PAYMENT_STATUSES_TO_POST or payment.single_status in SINGLE_STATUSES_TO_POST
 
 
 @dataclass(frozen=True)
@@ -68,37 +68,37 @@ class InvoiceRef:
     your_ref: str
 
 
-def bill_parts(payment: Mapping[str, Any]) -> list[BillPart]:
+def bill_parts(payment: Payment) -> list[BillPart]:
     """The bills a payment pays, each with its own amount and credits; a payment without billPayments[] pays its
     single billId the whole amount. Two items for one bill are one part."""
     parts: dict[str, BillPart] = {}
-    items = [i for i in payment.get("billPayments") or [] if i.get("billId")]
-    if not items and payment.get("billId"):
-        items = [{"billId": payment["billId"], "amount": payment.get("amount", 0)}]
-    for item in items:
-        credits = tuple(CreditUse(c["id"], money(c.get("amount", 0))) for c in item.get("vendorCredits") or []
-                        if c.get("id"))
-        before = parts.get(item["billId"])
+    items = [(i.bill_id, i.amount, tuple(CreditUse(c.id, c.amount) for c in i.vendor_credits if c.id))
+             for i in payment.bill_payments if i.bill_id]
+    if not items and payment.bill_id:
+        items = [(payment.bill_id, payment.amount, ())]
+    for bill_id, amount, credits in items:
+        before = parts.get(bill_id)
         if before is None:
-            parts[item["billId"]] = BillPart(item["billId"], money(item.get("amount", 0)), credits)
+            parts[bill_id] = BillPart(bill_id, amount, credits)
         else:
-            parts[item["billId"]] = BillPart(item["billId"], before.amount + money(item.get("amount", 0)),
-                                             before.credits + credits)
+            parts[bill_id] = BillPart(bill_id, before.amount + amount, before.credits + credits)
     return list(parts.values())
 
 
-def payment_description(payment: Mapping[str, Any], invoice_numbers: list[str]) -> str:
+def payment_description(payment: Payment, invoice_numbers: list[str]) -> str:
     """Carries the BILL payment ID, so the entry can be found again after an uncertain POST."""
     refs = ", ".join(invoice_numbers)
-    return f"BILL {payment['id']} {refs}".strip()[:60]
+    return f"BILL {payment.id} {refs}".strip()[:60]
 
 
-def payment_date(payment: Mapping[str, Any]) -> str:
-    return str(payment.get("processDate") or payment.get("createdTime") or "")[:10]
+def payment_date(payment: Payment) -> str:
+    """The day the money left: BILL's processDate, else the day the payment was made."""
+    day = payment.process_date or (payment.created_time.date() if payment.created_time else None)
+    return day.isoformat() if day else ""
 
 
 def plan_payment_entry(
-    payment: Mapping[str, Any], *, supplier_id: str, invoices: Mapping[str, InvoiceRef], settings: PaymentSettings,
+    payment: Payment, *, supplier_id: str, invoices: Mapping[str, InvoiceRef], settings: PaymentSettings,
     currency: str | None = None,
 ) -> dict[str, Any]:
     """The Exact entry for a payment: one accounts payable line per bill it pays, each naming its invoice.
@@ -119,7 +119,7 @@ def plan_payment_entry(
     """
     when = payment_date(payment)
     description = payment_description(payment, [invoices[p.bill_id].your_ref for p in bill_parts(payment)])
-    rate = payment.get("exchangeRate") if currency else None
+    rate = payment.exchange_rate if currency else None
     ap_lines = [{"GLAccount": settings.ap_account_id, "AmountFC": float(part.amount), "Account": supplier_id,
                  "OurRef": invoices[part.bill_id].number, "Date": when, "Description": description}
                 for part in bill_parts(payment) if part.amount]
@@ -142,7 +142,7 @@ def credit_application_id(payment_id: str, credit_id: str) -> str:
     return f"{payment_id}:{credit_id}"
 
 
-def credit_applications(payment: Mapping[str, Any]) -> dict[str, dict[str, Decimal]]:
+def credit_applications(payment: Payment) -> dict[str, dict[str, Decimal]]:
     """Per vendor credit a payment applies, how much of it goes to each bill."""
     out: dict[str, dict[str, Decimal]] = {}
     for part in bill_parts(payment):
@@ -158,7 +158,7 @@ def credit_application_description(payment_id: str, credit_id: str) -> str:
 
 
 def plan_credit_application(
-    payment: Mapping[str, Any], credit_id: str, bills: Mapping[str, Decimal], *, supplier_id: str,
+    payment: Payment, credit_id: str, bills: Mapping[str, Decimal], *, supplier_id: str,
     invoices: Mapping[str, InvoiceRef], credit_note: int, settings: PaymentSettings,
 ) -> dict[str, Any]:
     """The general journal entry that settles a vendor credit against the bills it was applied to.
@@ -170,7 +170,7 @@ def plan_credit_application(
     the supplier; positive is debit and the lines balance (docs/ap-documents.md, Signs, general journal lines).
     """
     when = payment_date(payment)
-    description = credit_application_description(payment["id"], credit_id)
+    description = credit_application_description(payment.id, credit_id)
     line = {"GLAccount": settings.ap_account_id, "Account": supplier_id, "Date": when, "Description": description}
     lines = [{**line, "AmountFC": float(amount), "OurRef": invoices[bill_id].number}
              for bill_id, amount in bills.items()]
@@ -179,29 +179,36 @@ def plan_credit_application(
     return {"JournalCode": settings.general_journal, "GeneralJournalEntryLines": lines}
 
 
-def is_voided(payment: Mapping[str, Any]) -> bool:
+def is_voided(payment: Payment) -> bool:
     """BILL voided or cancelled the payment: no money left, or it came back."""
-    return payment.get("status") in VOIDED_STATUSES or payment.get("singleStatus") in VOIDED_SINGLE_STATUSES
+    return payment.status in VOIDED_STATUSES or payment.single_status in VOIDED_SINGLE_STATUSES
 
 
-def settlement(payment: Mapping[str, Any]) -> str:
+def settlement(payment: Payment) -> str:
     """Where the money of a payment is: ``settled`` (paid out), ``voided``, or ``pending`` (not yet, or failed)."""
     if is_voided(payment):
         return "voided"
     return "settled" if is_settled(payment) else "pending"
 
 
-def payment_content(payment: Mapping[str, Any]) -> dict[str, Any]:
-    """What of a payment ends up in Exact, and whether its money left: a change to any of it is flagged."""
+def payment_content(payment: Payment) -> dict[str, Any]:
+    """What of a payment ends up in Exact, and whether its money left: a change to any of it is flagged.
+
+    Plain JSON, exactly as it was made before the domain was typed, from the snapshot the client's record dumped
+    (the rate a float, the process date YYYY-MM-DD), so the hashes of posted payments still match
+    (exact_bill_pipeline_tests/domain/test_content_hashes.py pins them).
+    """
     parts = bill_parts(payment)
-    return {"amount": str(money(payment.get("amount", 0))), "bills": paid_bill_ids(payment),
+    rate = payment.exchange_rate
+    return {"amount": str(payment.amount), "bills": paid_bill_ids(payment),
             "billAmounts": {p.bill_id: str(p.amount) for p in parts},
             "credits": {p.bill_id: {c.credit_id: str(c.amount) for c in p.credits} for p in parts if p.credits},
-            "exchangeRate": payment.get("exchangeRate"),
-            "processDate": payment.get("processDate"), "settlement": settlement(payment)}
+            "exchangeRate": None if rate is None else float(rate),
+            "processDate": payment.process_date.isoformat() if payment.process_date else None,
+            "settlement": settlement(payment)}
 
 
-def payment_diff(posted: Mapping[str, Any], payment: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+def payment_diff(posted: Mapping[str, Any], payment: Payment) -> dict[str, dict[str, Any]]:
     """Field by field, what of ``payment`` differs from what was posted (a ``payment_content`` result).
 
     A payment is posted only once settled, so content recorded before settlement was kept counts as settled.
@@ -225,9 +232,9 @@ def settled_by(content: Mapping[str, Any]) -> dict[str, Decimal]:
     return {bills[0]: money(content.get("amount") or 0)} if len(bills) == 1 else {}
 
 
-def paid_bill_ids(payment: Mapping[str, Any]) -> list[str]:
+def paid_bill_ids(payment: Payment) -> list[str]:
     """The bills a payment pays: billPayments[] when present, else the single billId."""
-    ids = [item["billId"] for item in payment.get("billPayments") or [] if item.get("billId")]
-    if not ids and payment.get("billId"):
-        ids = [payment["billId"]]
+    ids = [item.bill_id for item in payment.bill_payments if item.bill_id]
+    if not ids and payment.bill_id:
+        ids = [payment.bill_id]
     return list(dict.fromkeys(ids))

@@ -7,9 +7,12 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any, Literal
 
+from exact_bill_pipeline.domain.records import CENT as CENT  # re-exported: money's home was here
+from exact_bill_pipeline.domain.records import Bill, BillLine, Payment, VendorCredit, json_number
+from exact_bill_pipeline.domain.records import money as money
 from exact_bill_pipeline.domain.vat import LineVat, VatBook, VatProblem, VatRule
 
 ReasonCode = Literal[
@@ -19,7 +22,6 @@ ReasonCode = Literal[
     "vat_code_unknown", "currency_unsupported", "duplicate_invoice", "period_closed",
     "overpaid", "credit_not_posted", "payment_currency",
 ]
-CENT = Decimal("0.01")
 # BILL's own currency: a bill is in it unless its vendor bills in another one (then it has an exchangeRate, the
 # US dollars per unit of the bill's currency; docs/ap-documents.md, BILL).
 BILL_CURRENCY = "USD"
@@ -76,45 +78,47 @@ class EntryPlan:
         return sum((line.amount for line in self.booked), Decimal(0))
 
 
-def money(value: float | str | Decimal) -> Decimal:
-    return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def is_postable(bill: Mapping[str, Any], settings: PostingSettings) -> bool:
+def is_postable(bill: Bill, settings: PostingSettings) -> bool:
     """Only approved (by default), non-archived bills with a positive amount are posted."""
-    return (bill.get("approvalStatus") in settings.postable_statuses and not bill.get("archived")
-            and money(bill.get("amount", 0)) > 0)
+    return bill.approval_status in settings.postable_statuses and not bill.archived and bill.amount > 0
 
 
-def posting_content(bill: Mapping[str, Any]) -> dict[str, Any]:
-    """What of a bill ends up in Exact; a change to any of it after posting must be flagged."""
-    invoice = bill.get("invoice") or {}
+def posting_content(bill: Bill) -> dict[str, Any]:
+    """What of a bill ends up in Exact; a change to any of it after posting must be flagged.
+
+    Plain JSON, exactly as it was made from BILL's raw JSON before the domain was typed (amounts as strings to the
+    cent, dates as YYYY-MM-DD, the rate as the number BILL sent), so the hashes of posted bills still match
+    (exact_bill_pipeline_tests/domain/test_content_hashes.py pins them).
+    """
     return {
-        "vendorId": bill.get("vendorId"),
-        "amount": str(money(bill.get("amount", 0))),
-        "invoiceNumber": invoice.get("invoiceNumber"),
-        "invoiceDate": str(invoice.get("invoiceDate") or "")[:10],
-        "dueDate": bill.get("dueDate"),
-        "archived": bool(bill.get("archived")),
-        "lines": [
-            {
-                "amount": str(money(line.get("amount", 0))),
-                "account": (line.get("classifications") or {}).get("chartOfAccountId"),
-                "department": (line.get("classifications") or {}).get("departmentId"),
-            }
-            for line in bill.get("billLineItems") or []
-        ],
+        "vendorId": bill.vendor_id,
+        "amount": str(bill.amount),
+        "invoiceNumber": bill.invoice.invoice_number,
+        "invoiceDate": _iso(bill.invoice.invoice_date) or "",
+        "dueDate": _iso(bill.due_date),
+        "archived": bill.archived,
+        "lines": line_content(bill.lines),
         # Only a bill in another currency carries these, so the content of earlier bills keeps its hash.
-        **({"currency": bill_currency(bill), "exchangeRate": bill.get("exchangeRate")}
-           if bill.get("exchangeRate") or bill_currency(bill) != BILL_CURRENCY else {}),
+        **({"currency": bill_currency(bill), "exchangeRate": json_number(bill.exchange_rate)}
+           if bill.exchange_rate or bill_currency(bill) != BILL_CURRENCY else {}),
     }
 
 
-def bill_currency(bill: Mapping[str, Any]) -> str | None:
+def line_content(lines: list[BillLine]) -> list[dict[str, Any]]:
+    """What of a bill's (or a vendor credit's) lines ends up in Exact."""
+    return [{"amount": str(line.amount), "account": line.classifications.chart_of_account_id,
+             "department": line.classifications.department_id} for line in lines]
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def bill_currency(bill: Bill) -> str | None:
     """The bill's currency: its vendor's billCurrency as it was when the bill was read (None: unknown)."""
-    if "billCurrency" in bill:
-        return bill["billCurrency"]
-    return None if bill.get("exchangeRate") else BILL_CURRENCY
+    if bill.stamped_currency:
+        return bill.bill_currency
+    return None if bill.exchange_rate else BILL_CURRENCY
 
 
 def content_hash(content: Mapping[str, Any]) -> str:
@@ -123,14 +127,14 @@ def content_hash(content: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def content_diff(posted: Mapping[str, Any], bill: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+def content_diff(posted: Mapping[str, Any], bill: Bill) -> dict[str, dict[str, Any]]:
     """Field by field, what of ``bill`` differs from the ``posted`` content (a ``posting_content`` result)."""
     now = posting_content(bill)
     return {key: {"before": posted.get(key), "after": now[key]} for key in now if posted.get(key) != now[key]}
 
 
 def plan_purchase_entry(
-    bill: Mapping[str, Any],
+    bill: Bill,
     *,
     supplier_id: str,
     accounts: Mapping[str, GLTarget],
@@ -148,7 +152,7 @@ def plan_purchase_entry(
     """
     book = vat or VatBook(default=VatRule(settings.vat_code, settings.amounts_include_vat))
     names, departments = account_names or {}, department_names or {}
-    items = bill.get("billLineItems") or []
+    items = bill.lines
     problems: list[Problem] = [] if items else [Problem("invalid_bill", "the bill has no lines")]
     planned = [_plan_line(bill, number, item, accounts, cost_centers, book, names, departments)
                for number, item in enumerate(items, start=1)]
@@ -159,28 +163,26 @@ def plan_purchase_entry(
     if problems:
         return problems
     lines = [line for line, _ in planned]  # type: ignore[misc]
-    invoice = bill.get("invoice") or {}
-    invoice_date = str(invoice.get("invoiceDate") or bill.get("createdTime") or "")[:10]
+    invoice_date = (bill.invoice.invoice_date or bill.created_time.date()).isoformat()
     payload: dict[str, Any] = {
         "Journal": settings.purchase_journal,
         "Supplier": supplier_id,
         "EntryDate": invoice_date,
-        "DueDate": bill.get("dueDate") or invoice_date,
-        "YourRef": invoice.get("invoiceNumber") or bill["id"],
+        "DueDate": _iso(bill.due_date) or invoice_date,
+        "YourRef": bill.invoice.invoice_number or bill.id,
         "Description": entry_description(bill),
         **currency,  # type: ignore[dict-item]
         "PurchaseEntryLines": lines,
     }
     booked = _booked(planned)  # type: ignore[arg-type]
-    return EntryPlan(payload, money(bill.get("amount", 0)), lines, booked)
+    return EntryPlan(payload, bill.amount, lines, booked)
 
 
-def _plan_line(bill: Mapping[str, Any], number: int, item: Mapping[str, Any], accounts: Mapping[str, GLTarget],
+def _plan_line(bill: Bill, number: int, item: BillLine, accounts: Mapping[str, GLTarget],
                cost_centers: Mapping[str, str], book: VatBook, names: Mapping[str, str],
                departments: Mapping[str, str]) -> tuple[dict[str, Any], tuple[GLTarget, LineVat]] | Problem:
     """One purchase line, with its target and VAT, or why it cannot be posted."""
-    classes = item.get("classifications") or {}
-    account_id, department_id = classes.get("chartOfAccountId"), classes.get("departmentId")
+    account_id, department_id = item.classifications.chart_of_account_id, item.classifications.department_id
     tried = {"line": number, "bill_account": names.get(account_id or "", account_id),
              "bill_department": departments.get(department_id or "", department_id)}
     target = accounts.get(account_id or "")
@@ -197,11 +199,11 @@ def _plan_line(bill: Mapping[str, Any], number: int, item: Mapping[str, Any], ac
         return Problem("cost_center_required", f"line {number}: Exact GL account {target.code} needs a cost center "
                                                f"and the line has no department", tried)
     try:
-        vat = book.line(money(item.get("amount", 0)), gl_code=target.code, gl_vat_code=target.vat_code)
+        vat = book.line(item.amount, gl_code=target.code, gl_vat_code=target.vat_code)
     except VatProblem as problem:
         return Problem("vat_code_unknown", f"line {number}: {problem}", tried)
     line: dict[str, Any] = {"GLAccount": target.id, "AmountFC": float(vat.amount),
-                            "Description": (item.get("description") or bill.get("description") or "")[:60]}
+                            "Description": (item.description or bill.description or "")[:60]}
     if cost_center and target.use_costcenter != 2:
         line["CostCenter"] = cost_center
     if vat.code:
@@ -221,13 +223,13 @@ def _booked(planned: list[tuple[dict[str, Any], tuple[GLTarget, LineVat]]]) -> t
     return tuple(bases) + tuple(BookedLine(gl, None, amount) for (_code, gl), amount in taxes.items())
 
 
-def _currency_fields(bill: Mapping[str, Any], settings: PostingSettings) -> dict[str, Any] | Problem:
+def _currency_fields(bill: Bill, settings: PostingSettings) -> dict[str, Any] | Problem:
     """The entry's Currency, and its Rate to the division's currency when the bill is in another one.
 
     Always sent, so that nothing is booked in the journal's currency by default (Exact's rule for an entry
     without one; docs/ap-documents.md, Currency).
     """
-    currency, rate = bill_currency(bill), bill.get("exchangeRate")
+    currency, rate = bill_currency(bill), json_number(bill.exchange_rate)
     if currency is None:
         return Problem("currency_unsupported", "the bill has an exchange rate, and its vendor's currency was not "
                                                "known when the bill was read; read the vendors, then the bill again",
@@ -239,7 +241,7 @@ def _currency_fields(bill: Mapping[str, Any], settings: PostingSettings) -> dict
         return Problem("currency_unsupported", f"the bill is in {currency} and BILL gives its rate to "
                                                f"{BILL_CURRENCY}, not to the division's {settings.division_currency}",
                        tried)
-    if not rate or Decimal(str(rate)) <= 0:
+    if not rate or rate <= 0:
         return Problem("currency_unsupported", f"the bill is in {currency} and has no exchange rate", tried)
     return {"Currency": currency, "Rate": float(rate)}
 
@@ -272,12 +274,14 @@ def invoice_key(invoice_number: str) -> str:
     return invoice_number.strip().lower()
 
 
-def entry_description(bill: Mapping[str, Any]) -> str:
+def entry_description(bill: Bill) -> str:
     """Carries the BILL bill ID, so that an entry can always be traced (and found) from Exact."""
-    vendor = bill.get("vendorName") or ""
-    return f"BILL {bill['id']} {vendor}".strip()[:60]
+    vendor = bill.vendor_name or ""
+    return f"BILL {bill.id} {vendor}".strip()[:60]
 
 
-def partition_of(bill: Mapping[str, Any]) -> str:
-    """The daily partition a bill belongs to: its created date (stable, unlike its updated date)."""
-    return date.fromisoformat(str(bill["createdTime"])[:10]).isoformat()
+def partition_of(document: Bill | Payment | VendorCredit) -> str:
+    """The daily partition a document belongs to: its created date (stable, unlike its updated date)."""
+    if document.created_time is None:
+        raise ValueError(f"BILL document {document.id} has no createdTime")
+    return document.created_time.date().isoformat()

@@ -17,7 +17,13 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from exact_bill_pipeline.domain.credits import as_credit_note
-from exact_bill_pipeline.domain.payments import is_settled, is_voided, paid_bill_ids, payment_description
+from exact_bill_pipeline.domain.payments import (
+    is_settled,
+    is_voided,
+    paid_bill_ids,
+    payment_date,
+    payment_description,
+)
 from exact_bill_pipeline.domain.postings import (
     BILL_CURRENCY,
     EntryPlan,
@@ -29,6 +35,7 @@ from exact_bill_pipeline.domain.postings import (
     money,
     plan_purchase_entry,
 )
+from exact_bill_pipeline.domain.records import Bill, Payment, VendorCredit
 from exact_bill_pipeline.domain.vat import VatBook
 
 DocumentKind = Literal["bill", "payment"]
@@ -226,7 +233,7 @@ class Reconciliation:
 
 
 # ----- what BILL expects ------------------------------------------------------------------------------------------
-def bill_document(bill: Mapping[str, Any], *, supplier_id: str | None, accounts: Mapping[str, GLTarget],
+def bill_document(bill: Bill, *, supplier_id: str | None, accounts: Mapping[str, GLTarget],
                   cost_centers: Mapping[str, str], settings: PostingSettings, posted: Posted | None,
                   held: str | None, gl_codes: Mapping[str, str], vat: VatBook | None = None) -> Document:
     """A bill as it must be in Exact: the entry the connector would post for it now, through today's mapping.
@@ -235,68 +242,67 @@ def bill_document(bill: Mapping[str, Any], *, supplier_id: str | None, accounts:
     Its amount is what Exact's entry must total: BILL's amount, with VAT on top only where a VAT rule says BILL's
     amounts leave it out.
     """
-    invoice = bill.get("invoice") or {}
     supplier = (posted.supplier_id if posted and posted.supplier_id else None) or supplier_id
     why_not = _bill_not_expected(bill, settings, None if _is_posted(posted) else held)
     plan = plan_purchase_entry(bill, supplier_id=supplier or "", accounts=accounts, cost_centers=cost_centers,
                                settings=settings, vat=vat)
     entry = plan if isinstance(plan, EntryPlan) else None
     return Document(
-        kind="bill", source_id=bill["id"], vendor_id=bill.get("vendorId") or "",
-        vendor_name=bill.get("vendorName") or bill.get("vendorId") or "",
-        day=_day(invoice.get("invoiceDate") or bill.get("createdTime")),
-        invoice=str(invoice.get("invoiceNumber") or bill["id"]),
-        amount=entry.total if entry else money(bill.get("amount", 0)),
+        kind="bill", source_id=bill.id, vendor_id=bill.vendor_id or "",
+        vendor_name=bill.vendor_name or bill.vendor_id or "",
+        day=bill.invoice.invoice_date or bill.created_time.date(),
+        invoice=bill.invoice.invoice_number or bill.id,
+        amount=entry.total if entry else bill.amount,
         currency=bill_currency(bill) or BILL_CURRENCY, supplier_id=supplier, expected=why_not is None,
         why_not=why_not, lines=_expected_lines(entry, posted, gl_codes), posted=posted)
 
 
-def credit_note_document(credit: Mapping[str, Any], *, supplier_id: str | None, accounts: Mapping[str, GLTarget],
+def credit_note_document(credit: VendorCredit, *, supplier_id: str | None, accounts: Mapping[str, GLTarget],
                          cost_centers: Mapping[str, str], settings: PostingSettings, posted: Posted | None,
                          held: str | None, gl_codes: Mapping[str, str]) -> Document:
     """A vendor credit as it must be in Exact: the purchase credit note the connector posts for it, which is the
     bill planning on the credit with negative amounts (domain.credits). It needs no approval; archived, it is not
     expected."""
-    note = {**as_credit_note(credit), "approvalStatus": next(iter(sorted(settings.postable_statuses)), None)}
+    note = as_credit_note(credit).model_copy(
+        update={"approval_status": next(iter(sorted(settings.postable_statuses)), None)})
     document = bill_document(note, supplier_id=supplier_id, accounts=accounts, cost_centers=cost_centers,
                              settings=settings, posted=posted, held=held, gl_codes=gl_codes)
-    why_not = "archived in BILL" if credit.get("archived") else (None if _is_posted(posted) else held)
+    why_not = "archived in BILL" if credit.archived else (None if _is_posted(posted) else held)
     return replace(document, expected=why_not is None, why_not=why_not)
 
 
-def payment_document(payment: Mapping[str, Any], *, bills: Mapping[str, Mapping[str, Any]],
+def payment_document(payment: Payment, *, bills: Mapping[str, Bill],
                      supplier_id: str | None, posted: Posted | None, held: str | None) -> Document:
     """A payment as it must be in Exact: its amount on the supplier, naming the invoices it settles."""
-    invoices = [str(((bills.get(b) or {}).get("invoice") or {}).get("invoiceNumber") or b)
-                for b in paid_bill_ids(payment)]
+    invoices = [(bills[b].invoice.invoice_number if b in bills else None) or b for b in paid_bill_ids(payment)]
     supplier = (posted.supplier_id if posted and posted.supplier_id else None) or supplier_id
     why_not = _payment_not_expected(payment, None if _is_posted(posted) else held)
     return Document(
-        kind="payment", source_id=payment["id"], vendor_id=payment.get("vendorId") or "",
-        vendor_name=payment.get("vendorName") or payment.get("vendorId") or "",
-        day=_day(payment.get("processDate") or payment.get("createdTime")), invoice=", ".join(invoices),
-        amount=money(payment.get("amount", 0)), currency=_payment_currency(payment, bills),
+        kind="payment", source_id=payment.id, vendor_id=payment.vendor_id or "",
+        vendor_name=payment.vendor_name or payment.vendor_id or "",
+        day=_day(payment_date(payment)), invoice=", ".join(invoices), amount=payment.amount,
+        currency=_payment_currency(payment, bills),
         supplier_id=supplier, expected=why_not is None, why_not=why_not,
         description=payment_description(payment, invoices), posted=posted)
 
 
-def _payment_currency(payment: Mapping[str, Any], bills: Mapping[str, Mapping[str, Any]]) -> str:
+def _payment_currency(payment: Payment, bills: Mapping[str, Bill]) -> str:
     """A payment is in the currency of the bills it pays (their vendor's), as BILL pays a vendor in its own."""
     currencies = {bill_currency(bills[b]) for b in paid_bill_ids(payment) if b in bills}
     return next(iter(currencies)) if len(currencies) == 1 and None not in currencies else BILL_CURRENCY  # type: ignore[return-value]
 
 
-def _bill_not_expected(bill: Mapping[str, Any], settings: PostingSettings, held: str | None) -> str | None:
-    if bill.get("archived"):
+def _bill_not_expected(bill: Bill, settings: PostingSettings, held: str | None) -> str | None:
+    if bill.archived:
         return "archived in BILL"
-    if bill.get("approvalStatus") not in settings.postable_statuses:
-        return f"not approved in BILL ({bill.get('approvalStatus') or 'no approval status'})"
+    if bill.approval_status not in settings.postable_statuses:
+        return f"not approved in BILL ({bill.approval_status or 'no approval status'})"
     if not is_postable(bill, settings):
         return "its amount in BILL is not positive"
     return held
 
 
-def _payment_not_expected(payment: Mapping[str, Any], held: str | None) -> str | None:
+def _payment_not_expected(payment: Payment, held: str | None) -> str | None:
     if is_voided(payment):
         return "voided in BILL"
     if not is_settled(payment):

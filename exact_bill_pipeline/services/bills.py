@@ -19,12 +19,12 @@ from exact_bill_pipeline.domain.postings import (
     content_hash,
     invoice_key,
     is_postable,
-    money,
     partition_of,
     plan_purchase_entry,
     posting_content,
     refusal_reason,
 )
+from exact_bill_pipeline.domain.records import Bill
 from exact_bill_pipeline.domain.vat import VatBook, VatCode, VatRule
 from exact_bill_pipeline.iterables import batched, batched_by_weight
 from exact_bill_pipeline.services.exactly_once import (
@@ -116,10 +116,11 @@ def with_currencies(bill: BillApi, store: StateStore, items: list[dict[str, Any]
 
 def save_bill_snapshots(store: StateStore, items: list[dict[str, Any]], report: ReadReport | None = None) -> None:
     settings = PostingSettings()
-    rows = [{"source_id": item["id"], "partition": partition_of(item), "amount": money(item["amount"]),
-             "status": item.get("approvalStatus"), "archived": bool(item.get("archived")),
-             "updated_time": item.get("updatedTime"), "content_hash": content_hash(posting_content(item)),
-             "data": item} for item in items]
+    records = {item["id"]: Bill.from_snapshot(item) for item in items}
+    rows = [{"source_id": item["id"], "partition": partition_of(bill), "amount": bill.amount,
+             "status": bill.approval_status, "archived": bill.archived,
+             "updated_time": item.get("updatedTime"), "content_hash": content_hash(posting_content(bill)),
+             "data": item} for item in items for bill in [records[item["id"]]]]
     # Exclusive: on SQLite a read that then writes must hold the write lock from the start, or two runs reading
     # the same day both read and the second's write fails at once ("database is locked").
     with store.exclusive() as conn:
@@ -128,10 +129,10 @@ def save_bill_snapshots(store: StateStore, items: list[dict[str, Any]], report: 
     if report is not None:
         for row in rows:
             report.read += 1
-            report.postable += is_postable(row["data"], settings)
+            report.postable += is_postable(records[row["source_id"]], settings)
             report.changed += row["source_id"] in before and before[row["source_id"]] != row["content_hash"]
             if len(report.preview) < PREVIEW_ROWS:
-                report.preview.append(_preview(row["data"]))
+                report.preview.append(_preview(records[row["source_id"]]))
 
 
 @dataclass(frozen=True)
@@ -197,22 +198,22 @@ def _post_days(exact: ExactApi | None, store: StateStore, days: list[str], setti
                claimant: Claimant | None, policy: DoubtPolicy | None) -> None:
     ledger, queue = PostingLedger(store), FailureQueue(store)
     with store.transaction() as conn:
-        day_bills = [s.data for s in snapshots.in_partitions(conn, "bill", days)
+        day_bills = [Bill.from_snapshot(s.data) for s in snapshots.in_partitions(conn, "bill", days)
                      if only is None or s.source_id in only]
-    entries = ledger.get_many("bill", [bill["id"] for bill in day_bills])
+    entries = ledger.get_many("bill", [bill.id for bill in day_bills])
     waiting = {item.source_id for item in queue.items(status=None, kind="bill", partitions=days)
                if item.status in {"open", "released"}}
-    postings: dict[str, tuple[Posting, dict[str, Any]]] = {}
+    postings: dict[str, tuple[Posting, Bill]] = {}
     problems: list[Report] = []  # written to the queue together, in one transaction
     for bill in day_bills:
         report.considered += 1
-        entry = entries.get(bill["id"])
+        entry = entries.get(bill.id)
         if entry is not None and entry.state == "posted":
             _check_unchanged(entry, bill, queue, report, actor=actor, dry_run=dry_run)
             continue
         posting = _plan(exact, bill, mapping, problems, settings, report, dry_run=dry_run)
         if posting is not None:
-            postings[bill["id"]] = (posting, bill)
+            postings[bill.id] = (posting, bill)
     released = set(queue.source_ids(status="released", kind="bill"))
     for bill_id in _hold_duplicates(postings, ledger, released, problems, report, dry_run=dry_run):
         del postings[bill_id]
@@ -227,13 +228,13 @@ def _post_days(exact: ExactApi | None, store: StateStore, days: list[str], setti
                     noun="bill")
 
 
-def _plan(exact: ExactApi | None, bill: dict[str, Any], mapping: Mapping, problems: list[Report],
+def _plan(exact: ExactApi | None, bill: Bill, mapping: Mapping, problems: list[Report],
           settings: PostingSettings, report: PostReport, *, dry_run: bool) -> Posting | None:
     """The posting for a bill that is ready; otherwise None, with the bill queued or counted."""
     if not is_postable(bill, settings):
         report.not_postable += 1
         return None
-    supplier_id = mapping.suppliers.get(bill["vendorId"])
+    supplier_id = mapping.suppliers.get(bill.vendor_id)
     plan: EntryPlan | list[Problem]
     if supplier_id is None:
         plan = [_vendor_problem(bill, mapping)]
@@ -247,10 +248,10 @@ def _plan(exact: ExactApi | None, bill: dict[str, Any], mapping: Mapping, proble
         report.queued[plan[0].reason] += 1
         return None
     if dry_run or exact is None:
-        report.would_post.extend({"bill": bill["id"], "invoice": plan.payload["YourRef"], **line}
+        report.would_post.extend({"bill": bill.id, "invoice": plan.payload["YourRef"], **line}
                                  for line in plan.lines)
         return None
-    payload, bill_id = plan.payload, bill["id"]
+    payload, bill_id = plan.payload, bill.id
     content = posting_content(bill)
     intent = Intent("bill", bill_id, partition_of(bill), content_hash(content), settings.purchase_journal,
                     supplier_id, payload["YourRef"], plan.amount, content, payload)
@@ -258,18 +259,18 @@ def _plan(exact: ExactApi | None, bill: dict[str, Any], mapping: Mapping, proble
                    find=lambda sent: _find_purchase_entry(exact, sent, bill_id))
 
 
-def _hold_duplicates(postings: dict[str, tuple[Posting, dict[str, Any]]], ledger: PostingLedger, released: set[str],
+def _hold_duplicates(postings: dict[str, tuple[Posting, Bill]], ledger: PostingLedger, released: set[str],
                      problems: list[Report], report: PostReport, *, dry_run: bool) -> list[str]:
     """The bills to hold back as ``duplicate_invoice``: their vendor's invoice number is already used by a bill
     in Exact (as the ledger knows, so no call), or by an earlier bill of this run. A released bill is let through.
     """
-    def key(item: tuple[Posting, dict[str, Any]]) -> tuple[str, str]:
+    def key(item: tuple[Posting, Bill]) -> tuple[str, str]:
         intent = item[0].intent
         return intent.supplier_id or "", invoice_key(intent.lookup_ref or "")
 
     used = ledger.bills_by_invoice({key(item) for item in postings.values()})
     held: list[str] = []
-    for bill_id, item in sorted(postings.items(), key=lambda pair: (str(pair[1][1].get("createdTime")), pair[0])):
+    for bill_id, item in sorted(postings.items(), key=lambda pair: (pair[1][1].created_time, pair[0])):
         others = [other for other in used.get(key(item), []) if other != bill_id]
         if others and bill_id not in released:
             held.append(bill_id)
@@ -281,22 +282,22 @@ def _hold_duplicates(postings: dict[str, tuple[Posting, dict[str, Any]]], ledger
     return held
 
 
-def _duplicate_report(bill: dict[str, Any], invoice: str, others: list[str]) -> Report:
-    vendor = bill.get("vendorName") or bill.get("vendorId")
+def _duplicate_report(bill: Bill, invoice: str, others: list[str]) -> Report:
+    vendor = bill.vendor_name or bill.vendor_id
     message = (f"invoice number {invoice!r} of vendor {vendor!r} is already used by bill {', '.join(others)}; this "
-               f"bill ({bill['id']}) is held so that one invoice is not booked twice. If it is a real second "
+               f"bill ({bill.id}) is held so that one invoice is not booked twice. If it is a real second "
                f"invoice: `exact-bill failures release <ID> --note ...`; if it is a duplicate, void it in BILL and "
                f"`exact-bill failures ignore <ID> --note ...`")
-    return Report("bill", bill["id"], partition_of(bill), "duplicate_invoice", message, bill,
-                  {"invoice": invoice, "bills": [bill["id"], *others]})
+    return Report("bill", bill.id, partition_of(bill), "duplicate_invoice", message, bill.raw,
+                  {"invoice": invoice, "bills": [bill.id, *others]})
 
 
-def _record(result: PostingResult, bill: dict[str, Any], posting: Posting, queue: FailureQueue,
+def _record(result: PostingResult, bill: Bill, posting: Posting, queue: FailureQueue,
             report: PostReport, *, actor: str, was_waiting: bool) -> None:
     if result.outcome in {"posted", "recovered"}:
         setattr(report, result.outcome, getattr(report, result.outcome) + 1)
         if was_waiting:
-            queue.resolve("bill", bill["id"], actor=actor, note=f"posted as Exact entry {result.entry_number}")
+            queue.resolve("bill", bill.id, actor=actor, note=f"posted as Exact entry {result.entry_number}")
         if len(report.preview) < PREVIEW_ROWS:
             report.preview.append({**_preview(bill), "entry": result.entry_number})
         if result.sent_content is not None and content_hash(result.sent_content) != posting.intent.content_hash:
@@ -306,21 +307,21 @@ def _record(result: PostingResult, bill: dict[str, Any], posting: Posting, queue
     elif result.outcome == "already_posted":
         report.already_posted += 1
     elif result.outcome == "busy":
-        report.claimed_elsewhere.append(bill["id"])
+        report.claimed_elsewhere.append(bill.id)
     elif result.outcome == "rejected":
         error = result.error
         reason = refusal_reason(error.lines if error else [])
         advice = f"; {REFUSAL_ADVICE[reason]}" if reason in REFUSAL_ADVICE else ""
-        queue.report("bill", bill["id"], partition=posting.intent.partition, reason=reason,
-                     message=f"Exact refused the purchase entry: {result.detail}{advice}", snapshot=bill,
+        queue.report("bill", bill.id, partition=posting.intent.partition, reason=reason,
+                     message=f"Exact refused the purchase entry: {result.detail}{advice}", snapshot=bill.raw,
                      tried={"payload": posting.intent.payload, "status": error.status if error else None},
                      exact_message="\n".join(error.lines) if error else None, actor=actor)
         report.queued[reason] += 1
     else:
-        report.uncertain.append(bill["id"])
+        report.uncertain.append(bill.id)
 
 
-def _check_unchanged(entry: LedgerEntry, bill: dict[str, Any], queue: FailureQueue, report: PostReport, *,
+def _check_unchanged(entry: LedgerEntry, bill: Bill, queue: FailureQueue, report: PostReport, *,
                      actor: str, dry_run: bool) -> None:
     """A posted bill is never posted again; if it changed in BILL since, that is flagged with the diff."""
     if entry.content_hash == content_hash(posting_content(bill)):
@@ -330,23 +331,23 @@ def _check_unchanged(entry: LedgerEntry, bill: dict[str, Any], queue: FailureQue
         _flag_changed(bill, entry.content or {}, entry.entry_number, entry.exact_entry_id, queue, report,
                       actor=actor)
     else:
-        report.changed_after_posting.append({"bill": bill["id"], "entry": entry.entry_number,
+        report.changed_after_posting.append({"bill": bill.id, "entry": entry.entry_number,
                                              "diff": content_diff(entry.content or {}, bill)})
 
 
-def _flag_changed(bill: dict[str, Any], sent: dict[str, Any], entry_number: int | None, entry_id: str | None,
+def _flag_changed(bill: Bill, sent: dict[str, Any], entry_number: int | None, entry_id: str | None,
                   queue: FailureQueue, report: PostReport, *, actor: str) -> None:
     diff = content_diff(sent, bill)
-    report.changed_after_posting.append({"bill": bill["id"], "entry": entry_number, "diff": diff})
-    queue.report("bill", bill["id"], partition=partition_of(bill), reason="changed_after_posting",
+    report.changed_after_posting.append({"bill": bill.id, "entry": entry_number, "diff": diff})
+    queue.report("bill", bill.id, partition=partition_of(bill), reason="changed_after_posting",
                  message=f"bill changed in BILL after it was posted as Exact entry {entry_number}: "
                          f"{', '.join(diff)} changed; it is not posted again, correct it in Exact by hand",
-                 snapshot=bill, tried={"diff": diff, "exact_entry_id": entry_id}, actor=actor)
+                 snapshot=bill.raw, tried={"diff": diff, "exact_entry_id": entry_id}, actor=actor)
 
 
-def _vendor_problem(bill: dict[str, Any], mapping: Mapping) -> Problem:
-    outcome = mapping.vendor_outcomes.get(bill["vendorId"])
-    name = bill.get("vendorName") or bill["vendorId"]
+def _vendor_problem(bill: Bill, mapping: Mapping) -> Problem:
+    outcome = mapping.vendor_outcomes.get(bill.vendor_id)
+    name = bill.vendor_name or bill.vendor_id
     if outcome and outcome["outcome"] in {"ambiguous", "blocked"}:
         return Problem(f"vendor_{outcome['outcome']}",  # type: ignore[arg-type]
                        f"vendor {name!r} matches no single active Exact supplier ({outcome['outcome']})",
@@ -354,9 +355,9 @@ def _vendor_problem(bill: dict[str, Any], mapping: Mapping) -> Problem:
     return Problem("vendor_unmatched", f"vendor {name!r} has no Exact supplier yet", {"vendor": name})
 
 
-def _problems_report(bill: dict[str, Any], problems: list[Problem]) -> Report:
-    return Report("bill", bill["id"], partition_of(bill), problems[0].reason, "; ".join(p.message for p in problems),
-                  bill, [{"reason": p.reason, **p.tried} for p in problems])
+def _problems_report(bill: Bill, problems: list[Problem]) -> Report:
+    return Report("bill", bill.id, partition_of(bill), problems[0].reason, "; ".join(p.message for p in problems),
+                  bill.raw, [{"reason": p.reason, **p.tried} for p in problems])
 
 
 def _created(entry: Any) -> Created:
@@ -371,6 +372,6 @@ def _find_purchase_entry(exact: ExactApi, sent: dict[str, Any], bill_id: str) ->
     return None
 
 
-def _preview(bill: dict[str, Any]) -> dict[str, Any]:
-    return {"bill": bill["id"], "vendor": bill.get("vendorName"), "invoice": (bill.get("invoice") or {}).get(
-        "invoiceNumber"), "amount": str(money(bill.get("amount", 0))), "status": bill.get("approvalStatus")}
+def _preview(bill: Bill) -> dict[str, Any]:
+    return {"bill": bill.id, "vendor": bill.vendor_name, "invoice": bill.invoice.invoice_number,
+            "amount": str(bill.amount), "status": bill.approval_status}

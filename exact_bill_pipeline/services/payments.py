@@ -27,6 +27,7 @@ from exact_bill_pipeline.domain.payments import (
     settled_by,
 )
 from exact_bill_pipeline.domain.postings import content_hash, money, partition_of
+from exact_bill_pipeline.domain.records import Payment
 from exact_bill_pipeline.iterables import batched
 from exact_bill_pipeline.services.bills import PREVIEW_ROWS, SAVE_CHUNK, day_groups, day_ranges
 from exact_bill_pipeline.services.exactly_once import (
@@ -64,10 +65,10 @@ def read_payments(bill: BillApi, store: StateStore, days: list[str]) -> int:
     read = 0
     for start, end in day_ranges(days):
         for chunk in batched(bill.iter_payments(created_from=start, created_before=end), SAVE_CHUNK):
-            items = [p.model_dump(mode="json", by_alias=True) for p in chunk]
-            rows = [{"source_id": item["id"], "partition": partition_of(item), "amount": money(item["amount"]),
-                     "status": item.get("status"), "archived": False, "updated_time": item.get("updatedTime"),
-                     "content_hash": content_hash(payment_content(item)), "data": item} for item in items]
+            # Stored as BILL's JSON as it came, every field kept; the record is what the domain reads.
+            rows = [{"source_id": p.id, "partition": partition_of(p), "amount": p.amount, "status": p.status,
+                     "archived": False, "updated_time": p.raw.get("updatedTime"),
+                     "content_hash": content_hash(payment_content(p)), "data": p.raw} for p in chunk]
             with store.exclusive() as conn:
                 snapshots.save_many(conn, "payment", rows)
             read += len(rows)
@@ -94,26 +95,26 @@ def _post_days(exact: ExactApi | None, store: StateStore, days: list[str], setti
                claimant: Claimant | None, policy: DoubtPolicy | None) -> None:
     ledger, queue = PostingLedger(store), FailureQueue(store)
     with store.transaction() as conn:
-        day_payments = sorted((s.data for s in snapshots.in_partitions(conn, "payment", days)
+        day_payments = sorted((Payment.from_snapshot(s.data) for s in snapshots.in_partitions(conn, "payment", days)
                                if only is None or s.source_id in only),
-                              key=lambda p: (str(p.get("createdTime") or ""), p["id"]))
-    entries = ledger.get_many("payment", [p["id"] for p in day_payments])
-    applied = {credit_application_id(p["id"], c): c for p in day_payments for c in credit_applications(p)}
+                              key=lambda p: (str(p.raw.get("createdTime") or ""), p.id))
+    entries = ledger.get_many("payment", [p.id for p in day_payments])
+    applied = {credit_application_id(p.id, c): c for p in day_payments for c in credit_applications(p)}
     known = _Known(
         bills=ledger.get_many("bill", [part.bill_id for p in day_payments for part in bill_parts(p)]),
         credits=ledger.get_many("vendor_credit", list(set(applied.values()))),
         applications=ledger.get_many("credit_application", list(applied)))
     known.load_settlements(ledger)
     waiting = {item.source_id for item in queue.items(status="open", kind="payment", partitions=days)}
-    postings: dict[str, tuple[Posting, dict[str, Any]]] = {}
-    applications: dict[str, tuple[Posting, dict[str, Any]]] = {}
+    postings: dict[str, tuple[Posting, Payment]] = {}
+    applications: dict[str, tuple[Posting, Payment]] = {}
     problems: list[Report] = []  # written to the queue together, in one transaction
     for payment in day_payments:
         report.read += 1
-        entry = entries.get(payment["id"])
+        entry = entries.get(payment.id)
         if entry is not None and entry.state == "posted":
             pending = [c for c in credit_applications(payment) if getattr(
-                known.applications.get(credit_application_id(payment["id"], c)), "state", None) != "posted"]
+                known.applications.get(credit_application_id(payment.id, c)), "state", None) != "posted"]
             if _check_unchanged(entry, payment, queue, report, actor=actor, dry_run=dry_run) and pending:
                 # Posted, unchanged: a credit application refused or in doubt before is still to be posted.
                 plan = _plan(exact, payment, partition_of(payment), settings, known, problems, report,
@@ -126,7 +127,7 @@ def _post_days(exact: ExactApi | None, store: StateStore, days: list[str], setti
         posting, planned = _plan(exact, payment, partition_of(payment), settings, known, problems, report,
                                  dry_run=dry_run, paid=False)
         if posting is not None:
-            postings[payment["id"]] = (posting, payment)
+            postings[payment.id] = (posting, payment)
         applications.update({key: (posting, payment) for key, posting in planned.items()})
     queue.report_many(problems, actor=actor)
 
@@ -182,7 +183,7 @@ class _Known:
 SENT = frozenset({"posted", "posting", "uncertain"})
 
 
-def _check_unchanged(entry: LedgerEntry, payment: dict[str, Any], queue: FailureQueue, report: PaymentReport, *,
+def _check_unchanged(entry: LedgerEntry, payment: Payment, queue: FailureQueue, report: PaymentReport, *,
                      actor: str, dry_run: bool) -> bool:
     """A posted payment is never posted again; voided or changed in BILL since, it is flagged with the diff.
 
@@ -196,22 +197,22 @@ def _check_unchanged(entry: LedgerEntry, payment: dict[str, Any], queue: Failure
     return False
 
 
-def _flag_changed(payment: dict[str, Any], diff: dict[str, Any], entry: LedgerEntry | None, queue: FailureQueue,
+def _flag_changed(payment: Payment, diff: dict[str, Any], entry: LedgerEntry | None, queue: FailureQueue,
                   report: PaymentReport, *, actor: str, dry_run: bool, entry_number: int | None = None) -> None:
     number = entry.entry_number if entry else entry_number
-    report.changed_after_posting.append({"payment": payment["id"], "entry": number, "diff": diff})
+    report.changed_after_posting.append({"payment": payment.id, "entry": number, "diff": diff})
     if dry_run:
         return
     voided = diff.get("settlement", {}).get("after") == "voided"
     what = "voided" if voided else f"changed ({', '.join(diff)})"
-    queue.report("payment", payment["id"], partition=partition_of(payment), reason="changed_after_posting",
+    queue.report("payment", payment.id, partition=partition_of(payment), reason="changed_after_posting",
                  message=f"payment {what} in BILL after it was posted as Exact entry {number}; it is not posted "
                          f"again: {'reverse' if voided else 'correct'} the entry in Exact by hand",
-                 snapshot=payment, tried={"diff": diff, "exact_entry_id": entry.exact_entry_id if entry else None},
+                 snapshot=payment.raw, tried={"diff": diff, "exact_entry_id": entry.exact_entry_id if entry else None},
                  actor=actor)
 
 
-def _plan(exact: ExactApi | None, payment: dict[str, Any], day: str, settings: PaymentSettings, known: _Known,
+def _plan(exact: ExactApi | None, payment: Payment, day: str, settings: PaymentSettings, known: _Known,
           problems: list[Report], report: PaymentReport, *, dry_run: bool,
           paid: bool) -> tuple[Posting | None, dict[str, Posting]]:
     """The payment's bank entry and one general journal entry per credit it applies, or why they wait.
@@ -223,7 +224,7 @@ def _plan(exact: ExactApi | None, payment: dict[str, Any], day: str, settings: P
     if waits is not None:
         reason, message, tried = waits
         if not dry_run:
-            problems.append(Report("payment", payment["id"], day, reason, message, payment, tried))
+            problems.append(Report("payment", payment.id, day, reason, message, payment.raw, tried))
         report.queued[reason] += 1
         return None, {}
     bills = [known.bills[part.bill_id] for part in parts]
@@ -233,39 +234,39 @@ def _plan(exact: ExactApi | None, payment: dict[str, Any], day: str, settings: P
     currency = _currency(payment, bills)
     planned: dict[str, Posting] = {}
     for credit_id, amounts in credit_applications(payment).items():
-        key = credit_application_id(payment["id"], credit_id)
+        key = credit_application_id(payment.id, credit_id)
         if key in known.applications and known.applications[key].state == "posted":
             continue
         credit_note = int(known.credits[credit_id].entry_number or 0)
         entry = plan_credit_application(payment, credit_id, amounts, supplier_id=supplier_id, invoices=invoices,
                                         credit_note=credit_note, settings=settings)
-        known.add(payment["id"], amounts)
+        known.add(payment.id, amounts)
         if dry_run or exact is None:
-            report.would_post.append({"payment": payment["id"], "credit": credit_id, **entry})
+            report.would_post.append({"payment": payment.id, "credit": credit_id, **entry})
             continue
-        content = {"payment": payment["id"], "credit": credit_id,
+        content = {"payment": payment.id, "credit": credit_id,
                    "bills": {bill_id: str(amount) for bill_id, amount in amounts.items()}}
         intent = Intent("credit_application", key, day, content_hash(content), settings.general_journal, supplier_id,
-                        credit_application_description(payment["id"], credit_id), sum(amounts.values(), Decimal(0)),
+                        credit_application_description(payment.id, credit_id), sum(amounts.values(), Decimal(0)),
                         content, entry)
         planned[key] = _posting(exact, intent, entry, "general", settings.general_journal,
-                                credit_application_description(payment["id"], credit_id))
+                                credit_application_description(payment.id, credit_id))
     if paid or not any(part.amount for part in parts):
         return None, planned
     entry = plan_payment_entry(payment, supplier_id=supplier_id, invoices=invoices, settings=settings,
                                currency=currency)
-    known.add(payment["id"], {part.bill_id: part.amount for part in parts})
+    known.add(payment.id, {part.bill_id: part.amount for part in parts})
     if dry_run or exact is None:
-        report.would_post.append({"payment": payment["id"], **entry})
+        report.would_post.append({"payment": payment.id, **entry})
         return None, planned
-    content, payment_id = payment_content(payment), payment["id"]
+    content, payment_id = payment_content(payment), payment.id
     refs = [invoices[part.bill_id].your_ref for part in parts]
     intent = Intent("payment", payment_id, day, content_hash(content), settings.journal, supplier_id,
-                    payment_description(payment, refs), money(payment["amount"]), content, entry)
+                    payment_description(payment, refs), payment.amount, content, entry)
     return _posting(exact, intent, entry, settings.entry_kind, settings.journal, f"BILL {payment_id}"), planned
 
 
-def _why_it_waits(payment: dict[str, Any], parts: list[BillPart], known: _Known, settings: PaymentSettings, *,
+def _why_it_waits(payment: Payment, parts: list[BillPart], known: _Known, settings: PaymentSettings, *,
                   paid: bool) -> tuple[str, str, dict[str, Any]] | None:
     """The reason a payment (or its credit applications) cannot be posted yet: (reason, message, what was tried)."""
     missing = [p.bill_id for p in parts if p.bill_id not in known.bills or known.bills[p.bill_id].state != "posted"
@@ -282,7 +283,7 @@ def _why_it_waits(payment: dict[str, Any], parts: list[BillPart], known: _Known,
                 {"credits": unposted})
     if not paid:
         for part in parts:
-            open_amount = known.open_amount(part.bill_id, payment["id"])
+            open_amount = known.open_amount(part.bill_id, payment.id)
             if part.settles > open_amount:
                 bill = known.bills[part.bill_id]
                 return ("overpaid",
@@ -294,14 +295,14 @@ def _why_it_waits(payment: dict[str, Any], parts: list[BillPart], known: _Known,
                         {"bill": part.bill_id, "settles": str(part.settles), "open": str(open_amount),
                          "bill_amount": str(money(bill.amount))})
     currencies = {known.bills[p.bill_id].sent.get("Currency") for p in parts}
-    foreign = payment.get("exchangeRate") is not None
+    foreign = payment.exchange_rate is not None
     if len(currencies) > 1 or (foreign and None in currencies):
         booked = ", ".join(sorted(str(c or "the division's currency") for c in currencies))
         return ("payment_currency",
-                f"the payment is in the vendor's currency at rate {payment.get('exchangeRate')}, but its bills are in "
+                f"the payment is in the vendor's currency at rate {payment.exchange_rate}, but its bills are in "
                 f"Exact in {booked}; posting it would book its amount in the wrong currency. It waits until the "
                 f"bills are posted in their own currency, then is replayed",
-                {"currencies": sorted(str(c) for c in currencies), "rate": payment.get("exchangeRate")})
+                {"currencies": sorted(str(c) for c in currencies), "rate": float(payment.exchange_rate or 0)})
     if foreign and credits:
         return ("payment_currency", "the payment applies vendor credits to bills in another currency; the connector "
                                     "does not settle those in Exact yet: match the credit note by hand in Exact",
@@ -309,9 +310,9 @@ def _why_it_waits(payment: dict[str, Any], parts: list[BillPart], known: _Known,
     return None
 
 
-def _currency(payment: dict[str, Any], bills: list[LedgerEntry]) -> str | None:
+def _currency(payment: Payment, bills: list[LedgerEntry]) -> str | None:
     """The bills' currency in Exact, for a payment that came with its own rate (a vendor billing in another one)."""
-    if payment.get("exchangeRate") is None:
+    if payment.exchange_rate is None:
         return None
     return bills[0].sent.get("Currency")
 
@@ -322,45 +323,45 @@ def _posting(exact: ExactApi, intent: Intent, entry: dict[str, Any], kind: str, 
                    find=lambda sent: _find(exact, sent, journal, description))
 
 
-def _record(result: PostingResult, payment: dict[str, Any], posting: Posting, queue: FailureQueue,
+def _record(result: PostingResult, payment: Payment, posting: Posting, queue: FailureQueue,
             report: PaymentReport, *, actor: str, was_waiting: bool) -> None:
     if result.outcome in {"posted", "recovered", "already_posted"}:
         setattr(report, result.outcome, getattr(report, result.outcome) + 1)
         if was_waiting:
-            queue.resolve("payment", payment["id"], actor=actor, note=f"posted as Exact entry {result.entry_number}")
+            queue.resolve("payment", payment.id, actor=actor, note=f"posted as Exact entry {result.entry_number}")
         if result.outcome != "already_posted" and len(report.preview) < PREVIEW_ROWS:
-            report.preview.append({"payment": payment["id"], "amount": str(money(payment["amount"])),
+            report.preview.append({"payment": payment.id, "amount": str(payment.amount),
                                    "entry": result.entry_number})
         if result.sent_content is not None and (diff := payment_diff(result.sent_content, payment)):
             _flag_changed(payment, diff, None, queue, report, actor=actor, dry_run=False,
                           entry_number=result.entry_number)
     elif result.outcome == "busy":
-        report.claimed_elsewhere.append(payment["id"])
+        report.claimed_elsewhere.append(payment.id)
     elif result.outcome == "rejected":
-        queue.report("payment", payment["id"], partition=posting.intent.partition, reason="exact_rejected",
-                     message=f"Exact refused the payment entry: {result.detail}", snapshot=payment,
+        queue.report("payment", payment.id, partition=posting.intent.partition, reason="exact_rejected",
+                     message=f"Exact refused the payment entry: {result.detail}", snapshot=payment.raw,
                      tried={"payload": posting.intent.payload, "status": result.error.status if result.error else None},
                      actor=actor, exact_message="\n".join(result.error.lines) if result.error else None)
         report.queued["exact_rejected"] += 1
     else:
-        report.uncertain.append(payment["id"])
+        report.uncertain.append(payment.id)
 
 
-def _record_application(result: PostingResult, payment: dict[str, Any], posting: Posting, queue: FailureQueue,
+def _record_application(result: PostingResult, payment: Payment, posting: Posting, queue: FailureQueue,
                         report: PaymentReport, *, actor: str) -> None:
     content = posting.intent.content or {}
     if result.outcome in {"posted", "recovered"}:
         report.credits_applied += 1
         if len(report.preview) < PREVIEW_ROWS:
-            report.preview.append({"payment": payment["id"], "credit": content.get("credit"),
+            report.preview.append({"payment": payment.id, "credit": content.get("credit"),
                                    "amount": str(posting.intent.amount), "entry": result.entry_number})
     elif result.outcome == "busy":
         report.claimed_elsewhere.append(posting.source_id)
     elif result.outcome == "rejected":
         # Queued under the payment: replaying the payment posts what of it is still missing.
-        queue.report("payment", payment["id"], partition=posting.intent.partition, reason="exact_rejected",
+        queue.report("payment", payment.id, partition=posting.intent.partition, reason="exact_rejected",
                      message=f"Exact refused the entry that settles vendor credit {content.get('credit')} against "
-                             f"the bills it was applied to: {result.detail}", snapshot=payment,
+                             f"the bills it was applied to: {result.detail}", snapshot=payment.raw,
                      tried={"payload": posting.intent.payload, "status": result.error.status if result.error else None},
                      actor=actor, exact_message="\n".join(result.error.lines) if result.error else None)
         report.queued["exact_rejected"] += 1
@@ -381,3 +382,4 @@ def _find(exact: ExactApi, sent: dict[str, Any], journal: str, description: str)
         if line.entry_id is not None:
             return Created(str(line.entry_id), line.entry_number)
     return None
+

@@ -26,6 +26,7 @@ from exact_bill_pipeline.domain.reconciliation import (
     payment_document,
     reconcile,
 )
+from exact_bill_pipeline.domain.records import Bill, Payment, VendorCredit
 from exact_bill_pipeline.services.bills import Mapping, load_mapping
 from exact_bill_pipeline.services.reference import stored_suppliers
 from exact_bill_pipeline.state import exact_lines, reconciliations, snapshots
@@ -167,9 +168,9 @@ def match_with_bill(store: StateStore, settings: ReconcileSettings) -> Reconcili
     mapping = load_mapping(store)
     ledger = {(e.source_kind, e.source_id): e for e in PostingLedger(store).entries()}
     with store.transaction() as conn:
-        bills = {s.source_id: s.data for s in snapshots.of_kind(conn, "bill")}
-        payments = [s.data for s in snapshots.of_kind(conn, "payment")]
-        credits = [s.data for s in snapshots.of_kind(conn, "vendor_credit")]
+        bills = {s.source_id: Bill.from_snapshot(s.data) for s in snapshots.of_kind(conn, "bill")}
+        payments = [Payment.from_snapshot(s.data) for s in snapshots.of_kind(conn, "payment")]
+        credits = [VendorCredit.from_snapshot(s.data) for s in snapshots.of_kind(conn, "vendor_credit")]
         lines, deletions = exact_lines.lines(conn), exact_lines.deletions(conn)
     documents = _documents(store, bills, payments, mapping, ledger, settings.posting)
     documents += _credit_notes(store, credits, mapping, ledger, settings.posting)
@@ -181,30 +182,30 @@ def match_with_bill(store: StateStore, settings: ReconcileSettings) -> Reconcili
                      connector_since=aware(since) if since else None, supplier_names=names)
 
 
-def _documents(store: StateStore, bills: dict[str, dict[str, Any]], payments: list[dict[str, Any]],
+def _documents(store: StateStore, bills: dict[str, Bill], payments: list[Payment],
                mapping: Mapping, ledger: dict[tuple[str, str], LedgerEntry],
                posting: PostingSettings) -> list[Document]:
     held = _held(store)
     gl_codes = {target.id: target.code for target in mapping.accounts.values()}
-    documents = [bill_document(bill, supplier_id=mapping.suppliers.get(bill.get("vendorId", "")),
+    documents = [bill_document(bill, supplier_id=mapping.suppliers.get(bill.vendor_id or ""),
                                accounts=mapping.accounts, cost_centers=mapping.cost_centers, settings=posting,
                                posted=_posted(ledger.get(("bill", bill_id))), held=held.get(("bill", bill_id)),
                                gl_codes=gl_codes, vat=mapping.vat(posting))
                  for bill_id, bill in bills.items()]
-    documents += [payment_document(payment, bills=bills, supplier_id=mapping.suppliers.get(payment.get("vendorId", "")),
-                                   posted=_posted(ledger.get(("payment", payment["id"]))),
-                                   held=held.get(("payment", payment["id"]))) for payment in payments]
+    documents += [payment_document(payment, bills=bills, supplier_id=mapping.suppliers.get(payment.vendor_id or ""),
+                                   posted=_posted(ledger.get(("payment", payment.id))),
+                                   held=held.get(("payment", payment.id))) for payment in payments]
     return documents
 
 
-def _credit_notes(store: StateStore, credits: list[dict[str, Any]], mapping: Mapping,
+def _credit_notes(store: StateStore, credits: list[VendorCredit], mapping: Mapping,
                   ledger: dict[tuple[str, str], LedgerEntry], posting: PostingSettings) -> list[Document]:
     held = _held(store)
     gl_codes = {target.id: target.code for target in mapping.accounts.values()}
-    return [credit_note_document(credit, supplier_id=mapping.suppliers.get(credit.get("vendorId", "")),
+    return [credit_note_document(credit, supplier_id=mapping.suppliers.get(credit.vendor_id or ""),
                                  accounts=mapping.accounts, cost_centers=mapping.cost_centers, settings=posting,
-                                 posted=_posted(ledger.get(("vendor_credit", credit["id"]))),
-                                 held=held.get(("vendor_credit", credit["id"])), gl_codes=gl_codes)
+                                 posted=_posted(ledger.get(("vendor_credit", credit.id))),
+                                 held=held.get(("vendor_credit", credit.id)), gl_codes=gl_codes)
             for credit in credits]
 
 

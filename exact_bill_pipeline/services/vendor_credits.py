@@ -9,7 +9,8 @@ from typing import Any
 from exact_bill_pipeline.clients.bill.api import BillApi
 from exact_bill_pipeline.clients.exact_online.api import ExactApi
 from exact_bill_pipeline.domain.credits import as_credit_note, credit_content, is_postable_credit
-from exact_bill_pipeline.domain.postings import PostingSettings, content_hash, money, partition_of, plan_purchase_entry
+from exact_bill_pipeline.domain.postings import PostingSettings, content_hash, partition_of, plan_purchase_entry
+from exact_bill_pipeline.domain.records import VendorCredit
 from exact_bill_pipeline.iterables import batched
 from exact_bill_pipeline.services.bills import PREVIEW_ROWS, SAVE_CHUNK, Mapping, day_groups, day_ranges, load_mapping
 from exact_bill_pipeline.services.exactly_once import Created, DoubtPolicy, Posting, PostingResult, post_and_record
@@ -42,11 +43,10 @@ def read_vendor_credits(bill: BillApi, store: StateStore, days: list[str]) -> in
     read = 0
     for start, end in day_ranges(days):
         for chunk in batched(bill.iter_vendor_credits(created_from=start, created_before=end), SAVE_CHUNK):
-            items = [c.model_dump(mode="json", by_alias=True) for c in chunk]
-            rows = [{"source_id": item["id"], "partition": partition_of(item), "amount": money(item["amount"]),
-                     "status": item.get("status"), "archived": bool(item.get("archived")),
-                     "updated_time": item.get("updatedTime"), "content_hash": content_hash(credit_content(item)),
-                     "data": item} for item in items]
+            # Stored as BILL's JSON as it came, every field kept; the record is what the domain reads.
+            rows = [{"source_id": c.id, "partition": partition_of(c), "amount": c.amount, "status": c.status,
+                     "archived": c.archived, "updated_time": c.raw.get("updatedTime"),
+                     "content_hash": content_hash(credit_content(c)), "data": c.raw} for c in chunk]
             with store.exclusive() as conn:
                 snapshots.save_many(conn, KIND, rows)
             read += len(rows)
@@ -75,14 +75,15 @@ def _post_days(exact: ExactApi | None, store: StateStore, days: list[str], setti
                claimant: Claimant | None, policy: DoubtPolicy | None) -> None:
     ledger, queue = PostingLedger(store), FailureQueue(store)
     with store.transaction() as conn:
-        credits = [s.data for s in snapshots.in_partitions(conn, KIND, days) if only is None or s.source_id in only]
-    entries = ledger.get_many(KIND, [c["id"] for c in credits])
+        credits = [VendorCredit.from_snapshot(s.data) for s in snapshots.in_partitions(conn, KIND, days)
+                   if only is None or s.source_id in only]
+    entries = ledger.get_many(KIND, [c.id for c in credits])
     waiting = {item.source_id for item in queue.items(status="open", kind=KIND, partitions=days)}
-    postings: dict[str, tuple[Posting, dict[str, Any]]] = {}
+    postings: dict[str, tuple[Posting, VendorCredit]] = {}
     problems: list[Report] = []
     for credit in credits:
         report.considered += 1
-        entry = entries.get(credit["id"])
+        entry = entries.get(credit.id)
         if entry is not None and entry.state == "posted":
             if entry.content_hash == content_hash(credit_content(credit)):
                 report.already_posted += 1
@@ -95,7 +96,7 @@ def _post_days(exact: ExactApi | None, store: StateStore, days: list[str], setti
             continue
         posting = _plan(exact, credit, mapping, settings, problems, report, dry_run=dry_run)
         if posting is not None:
-            postings[credit["id"]] = (posting, credit)
+            postings[credit.id] = (posting, credit)
     queue.report_many(problems, actor=actor)
 
     def record(credit_id: str, result: PostingResult) -> None:
@@ -107,14 +108,14 @@ def _post_days(exact: ExactApi | None, store: StateStore, days: list[str], setti
                     noun="vendor credit")
 
 
-def _plan(exact: ExactApi | None, credit: dict[str, Any], mapping: Mapping, settings: PostingSettings,
+def _plan(exact: ExactApi | None, credit: VendorCredit, mapping: Mapping, settings: PostingSettings,
           problems: list[Report], report: CreditReport, *, dry_run: bool) -> Posting | None:
-    supplier_id = mapping.suppliers.get(credit["vendorId"])
+    supplier_id = mapping.suppliers.get(credit.vendor_id)
     day = partition_of(credit)
     if supplier_id is None:
-        reason, message = "vendor_unmatched", f"vendor {credit['vendorId']} has no Exact supplier yet"
+        reason, message = "vendor_unmatched", f"vendor {credit.vendor_id} has no Exact supplier yet"
         if not dry_run:
-            problems.append(Report(KIND, credit["id"], day, reason, message, credit, {"vendor": credit["vendorId"]}))
+            problems.append(Report(KIND, credit.id, day, reason, message, credit.raw, {"vendor": credit.vendor_id}))
         report.queued[reason] += 1
         return None
     # A credit note is a purchase entry with negative amounts: the bill's planning, on the credit as a bill.
@@ -123,15 +124,16 @@ def _plan(exact: ExactApi | None, credit: dict[str, Any], mapping: Mapping, sett
                                account_names=mapping.account_names, department_names=mapping.department_names)
     if isinstance(plan, list):
         if not dry_run:
-            problems.append(Report(KIND, credit["id"], day, plan[0].reason, "; ".join(p.message for p in plan), credit,
+            problems.append(Report(KIND, credit.id, day, plan[0].reason, "; ".join(p.message for p in plan),
+                                   credit.raw,
                                    [{"reason": p.reason, **p.tried} for p in plan]))
         report.queued[plan[0].reason] += 1
         return None
     if dry_run or exact is None:
-        report.would_post.extend({"vendor_credit": credit["id"], "reference": plan.payload["YourRef"], **line}
+        report.would_post.extend({"vendor_credit": credit.id, "reference": plan.payload["YourRef"], **line}
                                  for line in plan.lines)
         return None
-    payload, credit_id, content = plan.payload, credit["id"], credit_content(credit)
+    payload, credit_id, content = plan.payload, credit.id, credit_content(credit)
     intent = Intent(KIND, credit_id, day, content_hash(content), settings.purchase_journal, supplier_id,
                     payload["YourRef"], plan.amount, content, payload)
 
@@ -148,41 +150,42 @@ def _plan(exact: ExactApi | None, credit: dict[str, Any], mapping: Mapping, sett
     return Posting(intent, create=create, find=find)
 
 
-def _record(result: PostingResult, credit: dict[str, Any], posting: Posting, queue: FailureQueue,
+def _record(result: PostingResult, credit: VendorCredit, posting: Posting, queue: FailureQueue,
             report: CreditReport, *, actor: str, was_waiting: bool) -> None:
     if result.outcome in {"posted", "recovered"}:
         setattr(report, result.outcome, getattr(report, result.outcome) + 1)
         if was_waiting:
-            queue.resolve(KIND, credit["id"], actor=actor, note=f"posted as Exact entry {result.entry_number}")
+            queue.resolve(KIND, credit.id, actor=actor, note=f"posted as Exact entry {result.entry_number}")
         if len(report.preview) < PREVIEW_ROWS:
-            report.preview.append({"vendor_credit": credit["id"], "reference": credit.get("referenceNumber"),
-                                   "amount": str(money(credit["amount"])), "entry": result.entry_number})
+            report.preview.append({"vendor_credit": credit.id, "reference": credit.reference_number,
+                                   "amount": str(credit.amount), "entry": result.entry_number})
         if result.sent_content is not None and content_hash(result.sent_content) != posting.intent.content_hash:
             _flag_changed(credit, result.sent_content, result.entry_number, queue, report, actor=actor,
                           dry_run=False)
     elif result.outcome == "already_posted":
         report.already_posted += 1
     elif result.outcome == "busy":
-        report.claimed_elsewhere.append(credit["id"])
+        report.claimed_elsewhere.append(credit.id)
     elif result.outcome == "rejected":
         error = result.error
-        queue.report(KIND, credit["id"], partition=posting.intent.partition, reason="exact_rejected",
-                     message=f"Exact refused the purchase credit note: {result.detail}", snapshot=credit,
+        queue.report(KIND, credit.id, partition=posting.intent.partition, reason="exact_rejected",
+                     message=f"Exact refused the purchase credit note: {result.detail}", snapshot=credit.raw,
                      tried={"payload": posting.intent.payload, "status": error.status if error else None},
                      exact_message="\n".join(error.lines) if error else None, actor=actor)
         report.queued["exact_rejected"] += 1
     else:
-        report.uncertain.append(credit["id"])
+        report.uncertain.append(credit.id)
 
 
-def _flag_changed(credit: dict[str, Any], sent: dict[str, Any], entry_number: int | None, queue: FailureQueue,
+def _flag_changed(credit: VendorCredit, sent: dict[str, Any], entry_number: int | None, queue: FailureQueue,
                   report: CreditReport, *, actor: str, dry_run: bool) -> None:
     now = credit_content(credit)
     diff = {key: {"before": sent.get(key), "after": now[key]} for key in now if sent.get(key) != now[key]}
-    report.changed_after_posting.append({"vendor_credit": credit["id"], "entry": entry_number, "diff": diff})
+    report.changed_after_posting.append({"vendor_credit": credit.id, "entry": entry_number, "diff": diff})
     if dry_run:
         return
-    queue.report(KIND, credit["id"], partition=partition_of(credit), reason="changed_after_posting",
+    queue.report(KIND, credit.id, partition=partition_of(credit), reason="changed_after_posting",
                  message=f"vendor credit changed in BILL after it was posted as Exact credit note {entry_number}: "
                          f"{', '.join(diff)} changed; it is not posted again, correct it in Exact by hand",
-                 snapshot=credit, tried={"diff": diff}, actor=actor)
+                 snapshot=credit.raw, tried={"diff": diff}, actor=actor)
+

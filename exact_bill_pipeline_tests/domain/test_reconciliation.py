@@ -17,6 +17,7 @@ from exact_bill_pipeline.domain.reconciliation import (
     payment_document,
     reconcile,
 )
+from exact_bill_pipeline.domain.records import Bill, Payment
 
 JOURNALS = Journals(purchase="60", payment="20")
 ACME, GLOBEX = "s-acme", "s-globex"
@@ -67,13 +68,13 @@ def payment_entry(payment_id: str = "stp1", *, amount: str = "150.5", refs: str 
 
 def bill_doc(bill: dict | None = None, *, posted: Posted | None = None, held: str | None = None) -> Document:
     bill = bill or BILL
-    return bill_document(bill, supplier_id=ACME, accounts=ACCOUNTS, cost_centers=CENTERS,
+    return bill_document(Bill.from_snapshot(bill), supplier_id=ACME, accounts=ACCOUNTS, cost_centers=CENTERS,
                          settings=PostingSettings(), posted=posted, held=held, gl_codes={})
 
 
 def payment_doc(payment: dict | None = None) -> Document:
-    return payment_document(payment or PAYMENT, bills={"00n1": BILL}, supplier_id=ACME,
-                            posted=Posted("posted", "p-entry", 20000001, ACME), held=None)
+    return payment_document(Payment.from_snapshot(payment or PAYMENT), bills={"00n1": Bill.from_snapshot(BILL)},
+                            supplier_id=ACME, posted=Posted("posted", "p-entry", 20000001, ACME), held=None)
 
 
 def run(documents: list[Document], lines: list[Line], deletions: dict[str, Deletion] | None = None):
@@ -207,8 +208,8 @@ def test_a_payment_naming_another_invoice_settles_the_wrong_one():
 
 def test_a_bill_whose_mapping_no_longer_resolves_is_compared_with_the_lines_as_sent():
     sent = {"PurchaseEntryLines": [{"GLAccount": "g-old", "AmountFC": 150.5, "CostCenter": "300"}]}
-    document = bill_document({**BILL, "billLineItems": [{"amount": 150.5, "classifications": {
-        "chartOfAccountId": "a-gone"}}]}, supplier_id=ACME, accounts=ACCOUNTS, cost_centers=CENTERS,
+    document = bill_document(Bill.from_snapshot({**BILL, "billLineItems": [{"amount": 150.5, "classifications": {
+        "chartOfAccountId": "a-gone"}}]}), supplier_id=ACME, accounts=ACCOUNTS, cost_centers=CENTERS,
         settings=PostingSettings(), posted=Posted("posted", "e", 1, ACME, sent), held=None,
         gl_codes={"g-old": "4900"})
     assert [line.label() for line in document.lines] == ["4900/300 150.50"]

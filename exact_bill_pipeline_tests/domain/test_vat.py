@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from exact_bill_pipeline.domain.postings import GLTarget, PostingSettings, plan_purchase_entry
+from exact_bill_pipeline.domain.records import Bill
 from exact_bill_pipeline.domain.vat import NO_VAT, VatBook, VatCode, VatProblem, VatRule
 
 CODES = {"0": VatCode("0", "N", Decimal(0)), "2": VatCode("2", "E", Decimal("0.06"), "1500"),
@@ -20,8 +21,8 @@ ACCOUNTS = {"equipment": GLTarget("g-4670", "4670", vat_code="2  "),
 
 
 def plan(book: VatBook):
-    return plan_purchase_entry(BILL, supplier_id="s", accounts=ACCOUNTS, cost_centers={}, settings=PostingSettings(),
-                               vat=book)
+    return plan_purchase_entry(Bill.from_snapshot(BILL), supplier_id="s", accounts=ACCOUNTS, cost_centers={},
+                               settings=PostingSettings(), vat=book)
 
 
 def test_by_default_each_account_keeps_its_own_code_and_the_total_is_bills():

@@ -5,7 +5,6 @@ VAT-bearing accounts, a vendor billing in EUR, an invoice number used twice, a b
 
 from __future__ import annotations
 
-import dataclasses
 from decimal import Decimal
 from typing import Any
 

@@ -15,6 +15,7 @@ import pytest
 from exact_bill_pipeline.defs.payables import bill_payments, exact_payment_entries
 from exact_bill_pipeline.domain.payments import credit_application_id
 from exact_bill_pipeline.domain.postings import money, partition_of
+from exact_bill_pipeline.domain.records import Payment
 from exact_bill_pipeline.sandbox.ap_seed import PLANS, ApDocuments
 from exact_bill_pipeline.sandbox.seed import Firm
 from exact_bill_pipeline.state.failures import FailureQueue
@@ -187,7 +188,7 @@ def test_a_payment_paying_more_than_is_open_in_exact_waits_as_overpaid(synced):
     # and the whole bill is paid again: Exact would then have 2000 more paid than the bill.
     control(pipeline.running, "bill", "POST", f"payments/{first['id']}/void", {})
     again = control(pipeline.running, "bill", "POST", "payments", {"billId": bill["id"]})
-    day = partition_of(again)
+    day = partition_of(Payment.from_snapshot(again))
     pipeline.run([bill_payments, exact_payment_entries], partition=day)
 
     item = FailureQueue(pipeline.store).find("payment", again["id"])

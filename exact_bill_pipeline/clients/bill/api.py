@@ -144,11 +144,11 @@ class BillApi:
         """Bills page by page, so that a long range never sits in memory at once."""
         filters = _time_filters(updated_since, created_from, created_before)
         for item in self.items("bills", filters=filters, sort="createdTime:asc"):
-            yield Bill.model_validate({**item, "raw": item})
+            yield Bill.from_snapshot(item)
 
     def bill(self, bill_id: str) -> Bill:
         item = self.request("GET", f"{self.api_url}/v3/bills/{bill_id}").json()
-        return Bill.model_validate({**item, "raw": item})
+        return Bill.from_snapshot(item)
 
     def vendors(self, *, updated_since: datetime | None = None) -> list[Vendor]:
         return self._models(Vendor, "vendors", filters=_time_filters(updated_since, None, None))
@@ -165,20 +165,20 @@ class BillApi:
                       created_before: datetime | None = None) -> Iterator[Payment]:
         filters = _time_filters(updated_since, created_from, created_before)
         for item in self.items("payments", filters=filters, sort="createdTime:asc"):
-            yield Payment.model_validate(item)
+            yield Payment.from_snapshot(item)
 
     def payment(self, payment_id: str) -> Payment:
-        return Payment.model_validate(self.request("GET", f"{self.api_url}/v3/payments/{payment_id}").json())
+        return Payment.from_snapshot(self.request("GET", f"{self.api_url}/v3/payments/{payment_id}").json())
 
     def iter_vendor_credits(self, *, updated_since: datetime | None = None, created_from: datetime | None = None,
                             created_before: datetime | None = None) -> Iterator[VendorCredit]:
         """Vendor credits page by page (docs/ap-documents.md, BILL: /v3/vendor-credits), by created time."""
         filters = _time_filters(updated_since, created_from, created_before)
         for item in self.items("vendor-credits", filters=filters, sort="createdTime:asc"):
-            yield VendorCredit.model_validate(item)
+            yield VendorCredit.from_snapshot(item)
 
     def vendor_credit(self, credit_id: str) -> VendorCredit:
-        return VendorCredit.model_validate(self.request("GET", f"{self.api_url}/v3/vendor-credits/{credit_id}").json())
+        return VendorCredit.from_snapshot(self.request("GET", f"{self.api_url}/v3/vendor-credits/{credit_id}").json())
 
     def chart_of_accounts(self) -> list[ChartAccount]:
         return self._models(ChartAccount, "classifications/chart-of-accounts")
