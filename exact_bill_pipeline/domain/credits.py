@@ -20,14 +20,16 @@ def as_credit_note(credit: VendorCredit, vendor_name: str | None = None) -> Bill
     Exact types such a purchase entry 31, purchase credit note (docs/ap-documents.md, "Purchase credit notes";
     Exact reference PurchaseEntry/PurchaseEntries.php). The credit's reference number is the supplier's document
     number (YourRef) and its credit date the entry date, as a bill's invoice number and date are. A credit with an
-    exchange rate carries it, and no vendor currency: it waits as currency_unsupported, as it always did.
+    exchange rate carries it, and its vendor's currency as stamped when it was read (a credit with a rate and no
+    stamp waits as currency_unsupported).
     """
     day = credit.credit_date or credit.created_time.date()
+    stamped = {"bill_currency": credit.bill_currency} if "bill_currency" in credit.model_fields_set else {}
     return Bill(
         id=credit.id, vendor_id=credit.vendor_id, vendor_name=vendor_name, description=credit.description,
         amount=-credit.amount, invoice=Invoice(invoice_number=credit.reference_number or credit.id, invoice_date=day),
         due_date=day, lines=[line.model_copy(update={"amount": -line.amount}) for line in credit.lines],
-        created_time=credit.created_time, exchange_rate=credit.exchange_rate or None,
+        created_time=credit.created_time, exchange_rate=credit.exchange_rate or None, **stamped,
     )
 
 

@@ -148,6 +148,8 @@ class VendorCredit(BillRecord):
     status: str | None = None
     lines: list[BillLine] = Field(default_factory=list, alias="vendorCreditLineItems")
     exchange_rate: Rate | None = Field(default=None, alias="exchangeRate")
+    # The vendor's billCurrency when the credit was read, stamped by the services as on a bill.
+    bill_currency: str | None = Field(default=None, alias="billCurrency")
     created_time: datetime = Field(alias="createdTime")
     updated_time: datetime | None = Field(default=None, alias="updatedTime")
     raw: dict[str, Any] = Field(default_factory=dict, exclude=True, repr=False)

@@ -12,7 +12,15 @@ from exact_bill_pipeline.domain.credits import as_credit_note, credit_content, i
 from exact_bill_pipeline.domain.postings import PostingSettings, content_hash, partition_of, plan_purchase_entry
 from exact_bill_pipeline.domain.records import VendorCredit
 from exact_bill_pipeline.iterables import batched
-from exact_bill_pipeline.services.bills import PREVIEW_ROWS, SAVE_CHUNK, Mapping, day_groups, day_ranges, load_mapping
+from exact_bill_pipeline.services.bills import (
+    PREVIEW_ROWS,
+    SAVE_CHUNK,
+    Mapping,
+    day_groups,
+    day_ranges,
+    load_mapping,
+    with_currencies,
+)
 from exact_bill_pipeline.services.exactly_once import Created, DoubtPolicy, Posting, PostingResult, post_and_record
 from exact_bill_pipeline.state import snapshots
 from exact_bill_pipeline.state.claims import Claimant, claimed
@@ -42,8 +50,11 @@ def read_vendor_credits(bill: BillApi, store: StateStore, days: list[str]) -> in
     """BILL's vendor credits created on these days, stored as the days' snapshots (kind ``vendor_credit``)."""
     read = 0
     for start, end in day_ranges(days):
-        for chunk in batched(bill.iter_vendor_credits(created_from=start, created_before=end), SAVE_CHUNK):
-            # Stored as BILL's JSON as it came, every field kept; the record is what the domain reads.
+        for read_chunk in batched(bill.iter_vendor_credits(created_from=start, created_before=end), SAVE_CHUNK):
+            # Stored as BILL's JSON as it came (every field kept) with the vendor's currency stamped, as bills are;
+            # the record is what the domain reads.
+            stamped = with_currencies(bill, store, [credit.raw for credit in read_chunk])
+            chunk = [VendorCredit.from_snapshot(raw) for raw in stamped]
             rows = [{"source_id": c.id, "partition": partition_of(c), "amount": c.amount, "status": c.status,
                      "archived": c.archived, "updated_time": c.raw.get("updatedTime"),
                      "content_hash": content_hash(credit_content(c)), "data": c.raw} for c in chunk]

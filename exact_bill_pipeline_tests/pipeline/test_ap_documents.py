@@ -12,10 +12,12 @@ import pytest
 from click.testing import CliRunner
 
 from exact_bill_pipeline.cli import main
+from exact_bill_pipeline.sandbox.ap_seed import ApDocuments
+from exact_bill_pipeline.sandbox.seed import Firm
 from exact_bill_pipeline.services.reconciliation import ReconcileSettings, match_with_bill
 from exact_bill_pipeline.state.failures import FailureQueue
 from exact_bill_pipeline_tests.pipeline.conftest import fast_settings
-from exact_bill_pipeline_tests.pipeline.pipeline_helpers import Pipeline, entries_in_exact
+from exact_bill_pipeline_tests.pipeline.pipeline_helpers import Pipeline, control, entries_in_exact
 from exact_bill_pipeline_tests.pipeline.test_recovery import use_sandboxes
 
 
@@ -131,3 +133,18 @@ def test_a_vat_rule_per_gl_account_wins_over_the_accounts_own_code(make_pipeline
     assert lines_of(entry) == [("4670", Decimal("1180.00"))]  # the no-VAT code: nothing on top, no VAT line
     assert next(line for line in entry["lines"] if line.line_number == 1).gl_account_code == "4670"
     assert payable(entry).amount_fc == Decimal("-1180.00")
+
+
+def test_a_credit_from_a_vendor_billing_in_eur_is_a_credit_note_in_eur_at_its_rate(make_pipeline_for):
+    pipeline = make_pipeline_for(ap_firm())
+    docs = ApDocuments(Firm(pipeline.running.settings))
+    line = {"amount": 240.0, "description": "Brand identity, revision credited",
+            "classifications": {"chartOfAccountId": docs._accounts["4320"], "departmentId": docs._departments["300"]}}
+    credit = control(pipeline.running, "bill", "POST", "vendor-credits", {
+        "vendorId": docs.euro_vendor["id"], "referenceNumber": "LM-AV-0031", "exchangeRate": 1.0901,
+        "creditDate": pipeline.history()[1], "vendorCreditLineItems": [line]})
+    pipeline.run(days=(pipeline.history()[0], credit["createdTime"][:10]))
+    [note] = by_invoice(pipeline)["LM-AV-0031"]
+    assert {line.type for line in note["lines"]} == {31}  # a purchase credit note
+    assert (payable(note).currency, payable(note).amount_fc) == ("EUR", Decimal("240.00"))
+    assert payable(note).amount_dc == pytest.approx(240.0 * 1.0901, abs=0.01)

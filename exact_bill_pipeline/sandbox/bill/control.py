@@ -13,7 +13,8 @@
 - POST  /_sandbox/payments/{id}/void       void it {reason?, type?}: the bill and the credits it applied get back
                                            what it paid; payment.updated and bill.updated
 - POST  /_sandbox/vendor-credits           create a vendor credit {vendorId, referenceNumber, creditDate,
-                                           vendorCreditLineItems[{amount, description?, classifications?}]}
+                                           vendorCreditLineItems[{amount, description?, classifications?}],
+                                           exchangeRate (required for a vendor billing in another currency)}
 - POST  /_sandbox/vendor-credits/{id}/apply  apply it to a bill without a payment {billId, amount?}
 - GET   /_sandbox/webhooks                 subscriptions (with status.enabled), every delivery attempt,
                                            and how many deliveries are still queued

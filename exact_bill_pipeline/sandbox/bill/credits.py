@@ -16,7 +16,7 @@ from exact_bill_pipeline.sandbox.bill.store import BillStore
 from exact_bill_pipeline.sandbox.control import ControlError
 
 CREDIT_FIELDS = ("vendorId", "referenceNumber", "creditDate", "description", "vendorCreditLineItems",
-                 "applyToChartOfAccountId")
+                 "applyToChartOfAccountId", "exchangeRate")
 CREDIT_LINE_FIELDS = ("amount", "description", "classifications")
 
 

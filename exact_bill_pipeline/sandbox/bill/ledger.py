@@ -378,6 +378,8 @@ class Ledger:
         lines = self._credit_lines(body.get("vendorCreditLineItems"))
         fields = {**body, "referenceNumber": reference, "creditDate": credit_date}
         record = credit_record(self.store.ids.new("vcr"), vendor, fields, lines, self.sandbox.now_iso())
+        # An international vendor's credit is in its currency and needs a rate, as its bills do (BILL v2).
+        self._set_exchange_rate(record, vendor, body.get("exchangeRate"))
         return self.store.vendor_credits.save(record)
 
     def _credit_lines(self, items: Any) -> list[dict[str, Any]]:
