@@ -255,8 +255,8 @@ def _plan(exact: ExactApi | None, bill: Bill, mapping: Mapping, problems: list[R
     content = posting_content(bill)
     intent = Intent("bill", bill_id, partition_of(bill), content_hash(content), settings.purchase_journal,
                     supplier_id, payload["YourRef"], plan.amount, content, payload)
-    return Posting(intent, create=lambda guard: _created(exact.create_purchase_entry(payload, guard=guard)),
-                   find=lambda sent: _find_purchase_entry(exact, sent, bill_id))
+    return Posting(intent, create=lambda guard: created_entry(exact.create_purchase_entry(payload, guard=guard)),
+                   find=lambda sent: find_purchase_entry(exact, sent, bill_id))
 
 
 def _hold_duplicates(postings: dict[str, tuple[Posting, Bill]], ledger: PostingLedger, released: set[str],
@@ -360,15 +360,16 @@ def _problems_report(bill: Bill, problems: list[Problem]) -> Report:
                   bill.raw, [{"reason": p.reason, **p.tried} for p in problems])
 
 
-def _created(entry: Any) -> Created:
+def created_entry(entry: Any) -> Created:
     return Created(str(entry.entry_id), entry.entry_number)
 
 
-def _find_purchase_entry(exact: ExactApi, sent: dict[str, Any], bill_id: str) -> Created | None:
-    """The entry posted for this bill as it was sent: its supplier and YourRef, and the BILL ID in its description."""
+def find_purchase_entry(exact: ExactApi, sent: dict[str, Any], bill_id: str) -> Created | None:
+    """The entry posted for this bill (or vendor credit) as it was sent: its supplier and YourRef, and the BILL ID in
+    its description."""
     for entry in exact.find_purchase_entries(supplier=sent["Supplier"], your_ref=sent["YourRef"]):
         if bill_id in (entry.description or ""):
-            return _created(entry)
+            return created_entry(entry)
     return None
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass, field
 from typing import Any
 
 from exact_bill_pipeline.clients.bill.api import BillApi
@@ -16,12 +14,15 @@ from exact_bill_pipeline.services.bills import (
     PREVIEW_ROWS,
     SAVE_CHUNK,
     Mapping,
+    PostReport,
+    created_entry,
     day_groups,
     day_ranges,
+    find_purchase_entry,
     load_mapping,
     with_currencies,
 )
-from exact_bill_pipeline.services.exactly_once import Created, DoubtPolicy, Posting, PostingResult, post_and_record
+from exact_bill_pipeline.services.exactly_once import DoubtPolicy, Posting, PostingResult, post_and_record
 from exact_bill_pipeline.state import snapshots
 from exact_bill_pipeline.state.claims import Claimant, claimed
 from exact_bill_pipeline.state.db import StateStore
@@ -29,21 +30,6 @@ from exact_bill_pipeline.state.failures import FailureQueue, Report
 from exact_bill_pipeline.state.ledger import Intent, PostingLedger
 
 KIND = "vendor_credit"
-
-
-@dataclass
-class CreditReport:
-    considered: int = 0
-    posted: int = 0
-    recovered: int = 0
-    already_posted: int = 0
-    not_postable: int = 0
-    queued: Counter[str] = field(default_factory=Counter)
-    changed_after_posting: list[dict[str, Any]] = field(default_factory=list)
-    uncertain: list[str] = field(default_factory=list)
-    claimed_elsewhere: list[str] = field(default_factory=list)
-    would_post: list[dict[str, Any]] = field(default_factory=list)
-    preview: list[dict[str, Any]] = field(default_factory=list)
 
 
 def read_vendor_credits(bill: BillApi, store: StateStore, days: list[str]) -> int:
@@ -66,14 +52,14 @@ def read_vendor_credits(bill: BillApi, store: StateStore, days: list[str]) -> in
 
 def post_vendor_credits(exact: ExactApi | None, store: StateStore, days: list[str], settings: PostingSettings, *,
                         actor: str, dry_run: bool = False, only: set[str] | None = None,
-                        claimant: Claimant | None = None, policy: DoubtPolicy | None = None) -> CreditReport:
+                        claimant: Claimant | None = None, policy: DoubtPolicy | None = None) -> PostReport:
     """Posts each vendor credit of these days as a purchase credit note on the mapped accounts, exactly once.
 
     What cannot be posted (no mapping, no supplier, refused by Exact) waits in the failure queue; a credit changed
     in BILL after it was posted is flagged, never posted again.
     """
     mapping = load_mapping(store)
-    report = CreditReport()
+    report = PostReport()
     with claimed(store, actor, claimant, needed=not dry_run and exact is not None) as holder:
         for group in day_groups(store, KIND, days):
             _post_days(exact, store, group, settings, mapping, report, actor=actor, dry_run=dry_run, only=only,
@@ -82,7 +68,7 @@ def post_vendor_credits(exact: ExactApi | None, store: StateStore, days: list[st
 
 
 def _post_days(exact: ExactApi | None, store: StateStore, days: list[str], settings: PostingSettings,
-               mapping: Mapping, report: CreditReport, *, actor: str, dry_run: bool, only: set[str] | None,
+               mapping: Mapping, report: PostReport, *, actor: str, dry_run: bool, only: set[str] | None,
                claimant: Claimant | None, policy: DoubtPolicy | None) -> None:
     ledger, queue = PostingLedger(store), FailureQueue(store)
     with store.transaction() as conn:
@@ -120,7 +106,7 @@ def _post_days(exact: ExactApi | None, store: StateStore, days: list[str], setti
 
 
 def _plan(exact: ExactApi | None, credit: VendorCredit, mapping: Mapping, settings: PostingSettings,
-          problems: list[Report], report: CreditReport, *, dry_run: bool) -> Posting | None:
+          problems: list[Report], report: PostReport, *, dry_run: bool) -> Posting | None:
     supplier_id = mapping.suppliers.get(credit.vendor_id)
     day = partition_of(credit)
     if supplier_id is None:
@@ -148,21 +134,12 @@ def _plan(exact: ExactApi | None, credit: VendorCredit, mapping: Mapping, settin
     intent = Intent(KIND, credit_id, day, content_hash(content), settings.purchase_journal, supplier_id,
                     payload["YourRef"], plan.amount, content, payload)
 
-    def create(guard: Any) -> Created:
-        created = exact.create_purchase_entry(payload, guard=guard)
-        return Created(str(created.entry_id), created.entry_number)
-
-    def find(sent: dict[str, Any]) -> Created | None:
-        for entry in exact.find_purchase_entries(supplier=sent["Supplier"], your_ref=sent["YourRef"]):
-            if credit_id in (entry.description or ""):
-                return Created(str(entry.entry_id), entry.entry_number)
-        return None
-
-    return Posting(intent, create=create, find=find)
+    return Posting(intent, create=lambda guard: created_entry(exact.create_purchase_entry(payload, guard=guard)),
+                   find=lambda sent: find_purchase_entry(exact, sent, credit_id))
 
 
 def _record(result: PostingResult, credit: VendorCredit, posting: Posting, queue: FailureQueue,
-            report: CreditReport, *, actor: str, was_waiting: bool) -> None:
+            report: PostReport, *, actor: str, was_waiting: bool) -> None:
     if result.outcome in {"posted", "recovered"}:
         setattr(report, result.outcome, getattr(report, result.outcome) + 1)
         if was_waiting:
@@ -189,7 +166,7 @@ def _record(result: PostingResult, credit: VendorCredit, posting: Posting, queue
 
 
 def _flag_changed(credit: VendorCredit, sent: dict[str, Any], entry_number: int | None, queue: FailureQueue,
-                  report: CreditReport, *, actor: str, dry_run: bool) -> None:
+                  report: PostReport, *, actor: str, dry_run: bool) -> None:
     now = credit_content(credit)
     diff = {key: {"before": sent.get(key), "after": now[key]} for key in now if sent.get(key) != now[key]}
     report.changed_after_posting.append({"vendor_credit": credit.id, "entry": entry_number, "diff": diff})
