@@ -259,14 +259,14 @@ def bill_document(bill: Bill, *, supplier_id: str | None, accounts: Mapping[str,
 
 def credit_note_document(credit: VendorCredit, *, supplier_id: str | None, accounts: Mapping[str, GLTarget],
                          cost_centers: Mapping[str, str], settings: PostingSettings, posted: Posted | None,
-                         held: str | None, gl_codes: Mapping[str, str]) -> Document:
+                         held: str | None, gl_codes: Mapping[str, str], vat: VatBook | None = None) -> Document:
     """A vendor credit as it must be in Exact: the purchase credit note the connector posts for it, which is the
     bill planning on the credit with negative amounts (domain.credits). It needs no approval; archived, it is not
     expected."""
     note = as_credit_note(credit).model_copy(
         update={"approval_status": next(iter(sorted(settings.postable_statuses)), None)})
     document = bill_document(note, supplier_id=supplier_id, accounts=accounts, cost_centers=cost_centers,
-                             settings=settings, posted=posted, held=held, gl_codes=gl_codes)
+                             settings=settings, posted=posted, held=held, gl_codes=gl_codes, vat=vat)
     why_not = "archived in BILL" if credit.archived else (None if _is_posted(posted) else held)
     return replace(document, expected=why_not is None, why_not=why_not)
 

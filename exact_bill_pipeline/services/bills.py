@@ -309,16 +309,22 @@ def _record(result: PostingResult, bill: Bill, posting: Posting, queue: FailureQ
     elif result.outcome == "busy":
         report.claimed_elsewhere.append(bill.id)
     elif result.outcome == "rejected":
-        error = result.error
-        reason = refusal_reason(error.lines if error else [])
-        advice = f"; {REFUSAL_ADVICE[reason]}" if reason in REFUSAL_ADVICE else ""
-        queue.report("bill", bill.id, partition=posting.intent.partition, reason=reason,
-                     message=f"Exact refused the purchase entry: {result.detail}{advice}", snapshot=bill.raw,
-                     tried={"payload": posting.intent.payload, "status": error.status if error else None},
-                     exact_message="\n".join(error.lines) if error else None, actor=actor)
-        report.queued[reason] += 1
+        queue_refusal(result, posting, bill.raw, queue, report, what="purchase entry", actor=actor)
     else:
         report.uncertain.append(bill.id)
+
+
+def queue_refusal(result: PostingResult, posting: Posting, snapshot: dict[str, Any], queue: FailureQueue,
+                  report: PostReport, *, what: str, actor: str) -> None:
+    """A purchase entry (or credit note) Exact refused waits in the queue, under the reason its words give."""
+    error = result.error
+    reason = refusal_reason(error.lines if error else [])
+    advice = f"; {REFUSAL_ADVICE[reason]}" if reason in REFUSAL_ADVICE else ""
+    queue.report(posting.kind, posting.source_id, partition=posting.intent.partition, reason=reason,
+                 message=f"Exact refused the {what}: {result.detail}{advice}", snapshot=snapshot,
+                 tried={"payload": posting.intent.payload, "status": error.status if error else None},
+                 exact_message="\n".join(error.lines) if error else None, actor=actor)
+    report.queued[reason] += 1
 
 
 def _check_unchanged(entry: LedgerEntry, bill: Bill, queue: FailureQueue, report: PostReport, *,

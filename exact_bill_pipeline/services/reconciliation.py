@@ -205,7 +205,8 @@ def _credit_notes(store: StateStore, credits: list[VendorCredit], mapping: Mappi
     return [credit_note_document(credit, supplier_id=mapping.suppliers.get(credit.vendor_id or ""),
                                  accounts=mapping.accounts, cost_centers=mapping.cost_centers, settings=posting,
                                  posted=_posted(ledger.get(("vendor_credit", credit.id))),
-                                 held=held.get(("vendor_credit", credit.id)), gl_codes=gl_codes)
+                                 held=held.get(("vendor_credit", credit.id)), gl_codes=gl_codes,
+                                 vat=mapping.vat(posting))
             for credit in credits]
 
 

@@ -20,6 +20,7 @@ from exact_bill_pipeline.services.bills import (
     day_ranges,
     find_purchase_entry,
     load_mapping,
+    queue_refusal,
     with_currencies,
 )
 from exact_bill_pipeline.services.exactly_once import DoubtPolicy, Posting, PostingResult, post_and_record
@@ -117,7 +118,7 @@ def _plan(exact: ExactApi | None, credit: VendorCredit, mapping: Mapping, settin
         return None
     # A credit note is a purchase entry with negative amounts: the bill's planning, on the credit as a bill.
     plan = plan_purchase_entry(as_credit_note(credit), supplier_id=supplier_id, accounts=mapping.accounts,
-                               cost_centers=mapping.cost_centers, settings=settings,
+                               cost_centers=mapping.cost_centers, settings=settings, vat=mapping.vat(settings),
                                account_names=mapping.account_names, department_names=mapping.department_names)
     if isinstance(plan, list):
         if not dry_run:
@@ -155,12 +156,7 @@ def _record(result: PostingResult, credit: VendorCredit, posting: Posting, queue
     elif result.outcome == "busy":
         report.claimed_elsewhere.append(credit.id)
     elif result.outcome == "rejected":
-        error = result.error
-        queue.report(KIND, credit.id, partition=posting.intent.partition, reason="exact_rejected",
-                     message=f"Exact refused the purchase credit note: {result.detail}", snapshot=credit.raw,
-                     tried={"payload": posting.intent.payload, "status": error.status if error else None},
-                     exact_message="\n".join(error.lines) if error else None, actor=actor)
-        report.queued["exact_rejected"] += 1
+        queue_refusal(result, posting, credit.raw, queue, report, what="purchase credit note", actor=actor)
     else:
         report.uncertain.append(credit.id)
 

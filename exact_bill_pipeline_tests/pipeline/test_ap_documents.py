@@ -148,3 +148,21 @@ def test_a_credit_from_a_vendor_billing_in_eur_is_a_credit_note_in_eur_at_its_ra
     assert {line.type for line in note["lines"]} == {31}  # a purchase credit note
     assert (payable(note).currency, payable(note).amount_fc) == ("EUR", Decimal("240.00"))
     assert payable(note).amount_dc == pytest.approx(240.0 * 1.0901, abs=0.01)
+
+
+def test_a_credit_on_a_vat_bearing_account_follows_the_vat_rules_as_a_bill_does(make_pipeline_for):
+    pipeline = make_pipeline_for(ap_firm())
+    docs = ApDocuments(Firm(pipeline.running.settings))
+    line = {"amount": 432.5, "description": "Catering cancelled",
+            "classifications": {"chartOfAccountId": docs._accounts["4680"]}}
+    credit = control(pipeline.running, "bill", "POST", "vendor-credits", {
+        "vendorId": docs._vendor(11)[0], "referenceNumber": "LC-CR-0007", "creditDate": pipeline.history()[1],
+        "vendorCreditLineItems": [line]})
+    pipeline.run(days=(pipeline.history()[0], credit["createdTime"][:10]))
+    [note] = by_invoice(pipeline)["LC-CR-0007"]
+    # The including 8.25 % code of 4680 takes the VAT out of BILL's amount, negative on a credit note.
+    assert lines_of(note) == [("1500", Decimal("-32.96")), ("4680", Decimal("-399.54"))]
+    assert payable(note).amount_fc == Decimal("432.50")
+    settings = pipeline.resources["accounting"]
+    result = match_with_bill(pipeline.store, ReconcileSettings(settings.posting(), settings.reconciliation().journals))
+    assert [f for f in result.findings if f.source_id == credit["id"]] == []
